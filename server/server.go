@@ -1,0 +1,192 @@
+// Package server wires saasmall together: it opens the store, runs the
+// migrations, builds every service and the web layer, registers background
+// jobs, and serves.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"saasmall/policies"
+	"saasmall/server/audit"
+	"saasmall/server/auth"
+	"saasmall/server/i18n"
+	"saasmall/server/jobs"
+	"saasmall/server/store"
+	"saasmall/server/web"
+	"saasmall/tenants"
+)
+
+// Config configures a saasmall server process.
+type Config struct {
+	DB         string // sqlite:PATH or postgres://…
+	Addr       string // listen address for Run (default 127.0.0.1:8080)
+	Demo       bool   // seed the demo mall once and print its sign-ins
+	Durability store.Durability
+	Log        *slog.Logger
+	Auth       auth.Config // session lifetimes, login limits, clock
+	JobPoll    time.Duration
+	BodyLimit  int
+}
+
+// Server is one saasmall process.
+type Server struct {
+	cfg      Config
+	DB       *store.DB
+	I18n     *i18n.Bundle
+	Auth     *auth.Service
+	Tenants  *tenants.Service
+	Policies *policies.Service
+	Audit    *audit.Log
+	Jobs     *jobs.Runner
+	Web      *web.Server
+	// DemoLogins are the demo sign-ins when Config.Demo seeded them.
+	DemoLogins []DemoLogin
+
+	bgOnce sync.Once
+	bgStop context.CancelFunc
+	bgDone sync.WaitGroup
+}
+
+// Migrations lists every package's migrations in order.
+func Migrations() []*store.Migration {
+	var ms []*store.Migration
+	ms = append(ms, store.Migrations()...)
+	ms = append(ms, jobs.Migrations()...)
+	ms = append(ms, auth.Migrations()...)
+	ms = append(ms, policies.Migrations()...)
+	ms = append(ms, audit.Migrations()...)
+	ms = append(ms, tenants.Migrations()...)
+	return ms
+}
+
+// Open opens and migrates the database.
+func Open(ctx context.Context, cfg Config) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB, Durability: cfg.Durability, Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// New opens the database, migrates it, and builds every service.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	db, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, DB: db, I18n: i18n.New()}
+	s.Audit = audit.New(db)
+	s.Auth = auth.New(db, cfg.Auth)
+	s.Policies, err = policies.New(db, s.Audit)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.Tenants = tenants.New(db, s.Auth, s.Policies, s.Audit)
+	s.Jobs = jobs.New(db, jobs.Options{Poll: cfg.JobPoll, Log: cfg.Log})
+	s.registerJobs()
+	s.Web = web.New(web.Deps{Auth: s.Auth, Tenants: s.Tenants, Policies: s.Policies, Audit: s.Audit,
+		I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit})
+	if cfg.Demo {
+		if s.DemoLogins, err = SeedDemo(ctx, s); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("demo seed: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) registerJobs() {
+	s.Jobs.Every("auth.session_cleanup", time.Hour, func(ctx context.Context, _ []byte) error {
+		n, err := s.Auth.Cleanup(ctx)
+		if n > 0 {
+			s.cfg.Log.Info("session clean-up", "deleted", n)
+		}
+		return err
+	})
+	// Until the docking hub delivers webhooks, relayed events go nowhere.
+	noop := store.SinkFunc(func(context.Context, store.OutboxEvent) error { return nil })
+	s.Jobs.Every("outbox.relay", 2*time.Second, func(ctx context.Context, _ []byte) error {
+		_, err := s.DB.RelayOutbox(ctx, noop, 500)
+		return err
+	})
+}
+
+// App is the HTTP handler (Fiber app): served by Run, or handed to Wails.
+func (s *Server) App() *fiber.App { return s.Web.App() }
+
+// StartBackground starts the job runner and the policy watcher until ctx
+// ends or Close is called. It is idempotent.
+func (s *Server) StartBackground(ctx context.Context) {
+	s.bgOnce.Do(func() {
+		ctx, cancel := context.WithCancel(ctx)
+		s.bgStop = cancel
+		s.bgDone.Add(2)
+		go func() {
+			defer s.bgDone.Done()
+			if err := s.Jobs.Run(ctx); err != nil {
+				s.cfg.Log.Error("jobs stopped", "err", err)
+			}
+		}()
+		stopWatcher := s.Policies.StartWatcher(ctx)
+		go func() {
+			defer s.bgDone.Done()
+			<-ctx.Done()
+			stopWatcher()
+		}()
+	})
+}
+
+// Run serves HTTP on cfg.Addr with the background work until ctx ends, then
+// shuts down gracefully (in-flight requests finish, up to 10 s).
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.StartBackground(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.App().Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.cfg.Log.Info("shutting down")
+	if err := s.App().ShutdownWithTimeout(10 * time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// Close stops background work and closes the database.
+func (s *Server) Close() error {
+	if s.bgStop != nil {
+		s.bgStop()
+		s.bgDone.Wait()
+	}
+	return s.DB.Close()
+}
