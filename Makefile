@@ -73,8 +73,10 @@ test-postgres:
 	  echo "make test: SAASMALL_TEST_POSTGRES is not set: skipping the PostgreSQL pass (see README, 'PostgreSQL tests')."; \
 	  exit 0; \
 	fi; \
-	echo "make test: PostgreSQL pass ($(PG_PKGS))"; \
-	go test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PG_PKGS)
+	pkgs=""; for p in $(PG_PKGS); do [ -d "$${p%/...}" ] && pkgs="$$pkgs $$p"; done; \
+	if [ -z "$$pkgs" ]; then echo "make test: FAIL: none of $(PG_PKGS) exists" >&2; exit 1; fi; \
+	echo "make test: PostgreSQL pass:$$pkgs"; \
+	go test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $$pkgs
 
 ## lint: gofmt, go vet (also the desktop build when GTK/WebKit are present), staticcheck
 lint: staticcheck

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -64,7 +65,14 @@ func run() error {
 		}()
 		srv.StartBackground(ctx)
 		handler = adaptor.FiberApp(srv.App())
-		log.Info("local mode", "db", dsn)
+		if strings.HasPrefix(dsn, "sqlite:") {
+			log.Info("local mode", "db", dsn)
+		} else {
+			log.Info("local mode", "db", "SAASMALL_DB") // may hold a password: not logged
+		}
+		for _, l := range srv.DemoLogins { // set only when this start seeded the demo
+			log.Info("demo sign-in", "role", l.Role, "tenant", l.Tenant, "email", l.Email, "password", l.Password)
+		}
 	}
 
 	a := app.NewApp()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +48,74 @@ const floorTTL = 5 * time.Second
 const idleTTL = 10 * time.Minute
 
 // loaded is one tenant's enforcer, immutable once published.
+//
+// Because it never changes, its answers can be remembered: memo keeps, per
+// user, which of the Objects × Actions questions have been asked and their
+// answers, so a repeated question costs two atomic loads instead of a scan
+// of the tenant's rules. The memo lives and dies with the enforcer, so it
+// cannot outlive a policy change (unlike casbin.CachedEnforcer's cache).
 type loaded struct {
 	enf      *casbin.SyncedEnforcer
 	version  int64
 	lastUsed atomic.Int64 // unix seconds
+	memo     sync.Map     // user id (int64) → *decisions
+	memoLen  atomic.Int64
+}
+
+// decisions are one user's remembered answers, one bit per permission
+// (see permBit). allowed is written before known.
+type decisions struct {
+	known, allowed atomic.Uint32
+}
+
+// maxMemoUsers bounds the memo of one enforcer; further users are answered
+// by the enforcer every time.
+const maxMemoUsers = 100_000
+
+// permBit numbers the Objects × Actions pairs 0…17, or returns -1 for any
+// other pair (answered, but not remembered).
+func permBit(obj, act string) int {
+	o := slices.Index(Objects, obj)
+	a := slices.Index(Actions, act)
+	if o < 0 || a < 0 {
+		return -1
+	}
+	return o*len(Actions) + a
+}
+
+// enforce answers from the memo, or asks the enforcer and remembers.
+func (l *loaded) enforce(tenantID, userID int64, obj, act string) (bool, error) {
+	bit := permBit(obj, act)
+	var d *decisions
+	if bit >= 0 {
+		mask := uint32(1) << bit
+		if v, ok := l.memo.Load(userID); ok {
+			d = v.(*decisions)
+			if d.known.Load()&mask != 0 {
+				return d.allowed.Load()&mask != 0, nil
+			}
+		}
+	}
+	ok, err := l.enf.Enforce(userSubject(userID), tenants.DomainOf(tenantID), obj, act)
+	if err != nil || bit < 0 {
+		return ok, err
+	}
+	if d == nil {
+		if l.memoLen.Load() >= maxMemoUsers {
+			return ok, nil
+		}
+		v, loaded := l.memo.LoadOrStore(userID, &decisions{})
+		if !loaded {
+			l.memoLen.Add(1)
+		}
+		d = v.(*decisions)
+	}
+	mask := uint32(1) << bit
+	if ok {
+		d.allowed.Or(mask)
+	}
+	d.known.Or(mask)
+	return ok, nil
 }
 
 // slot holds one tenant's current enforcer.
@@ -91,7 +156,7 @@ func (s *Service) Enforce(ctx context.Context, tenantID, userID int64, obj, act 
 	if now := time.Now().Unix(); l.lastUsed.Load() != now {
 		l.lastUsed.Store(now)
 	}
-	ok, err := l.enf.Enforce(userSubject(userID), tenants.DomainOf(tenantID), obj, act)
+	ok, err := l.enforce(tenantID, userID, obj, act)
 	if err != nil {
 		return false, apperr.Internal(fmt.Errorf("policies: enforce: %w", err))
 	}

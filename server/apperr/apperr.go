@@ -25,6 +25,7 @@ const (
 	KindTooLarge                    // body over the limit
 	KindGone                        // existed, but no longer usable (spent or expired codes)
 	KindUnavailable                 // a dependency is down; try again
+	KindTimeout                     // the client was too slow
 )
 
 // FieldError is one problem with one input field.

@@ -210,6 +210,9 @@ func (l *Log) List(ctx context.Context, q Query) (store.Page[Entry], error) {
 		if err := base().Order("id DESC").Scopes(q.PageRequest.Scope).Find(&items).Error; err != nil {
 			return store.Page[Entry]{}, store.Error(err, "audit entry")
 		}
+		for i := range items {
+			items[i].CreatedAt = items[i].CreatedAt.UTC()
+		}
 	}
 	return store.NewPage(items, total, q.PageRequest), nil
 }

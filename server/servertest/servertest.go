@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -50,16 +52,34 @@ type Env struct {
 	T     testing.TB
 	Srv   *server.Server
 	Clock *Clock
+	// Base is the server's URL once Listen was called; clients then speak
+	// real HTTP over loopback instead of app.Test.
+	Base string
+	HTTP *http.Client
 }
 
-// Option changes the server config before start.
-type Option func(*server.Config)
+// Listen serves the app on a loopback port until the test ends.
+func (e *Env) Listen() string {
+	e.T.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	go func() { _ = e.Srv.App().Listener(ln) }()
+	e.T.Cleanup(func() {
+		e.HTTP.CloseIdleConnections()
+		_ = e.Srv.App().ShutdownWithTimeout(5 * time.Second)
+	})
+	e.Base = "http://" + ln.Addr().String()
+	e.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+	return e.Base
+}
 
 // WithRealClock uses the wall clock (for load tests).
-func WithRealClock() Option { return func(c *server.Config) { c.Auth.Now = nil } }
+func WithRealClock() func(*server.Config) { return func(c *server.Config) { c.Auth.Now = nil } }
 
 // New starts a server on a fresh database.
-func New(t testing.TB, opts ...Option) *Env {
+func New(t testing.TB, opts ...func(*server.Config)) *Env {
 	t.Helper()
 	clock := NewClock()
 	cfg := server.Config{DB: storetest.DSN(t), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -163,7 +183,17 @@ func (c *Client) Raw(method, path, contentType string, body []byte, hdr ...strin
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := c.Env.Srv.App().Test(req, -1)
+	var res *http.Response
+	var err error
+	if c.Env.Base != "" {
+		req.RequestURI = ""
+		req.URL, err = url.Parse(c.Env.Base + path)
+		if err == nil {
+			res, err = c.Env.HTTP.Do(req)
+		}
+	} else {
+		res, err = c.Env.Srv.App().Test(req, -1)
+	}
 	if err != nil {
 		c.Env.T.Fatalf("%s %s: %v", method, path, err)
 	}

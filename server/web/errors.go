@@ -30,6 +30,8 @@ func statusOf(k apperr.Kind) int {
 		return fiber.StatusRequestEntityTooLarge
 	case apperr.KindGone:
 		return fiber.StatusGone
+	case apperr.KindTimeout:
+		return fiber.StatusRequestTimeout
 	case apperr.KindUnavailable:
 		return fiber.StatusServiceUnavailable
 	}
@@ -49,7 +51,7 @@ func fromFiber(fe *fiber.Error) *apperr.Error {
 	case fiber.StatusUnsupportedMediaType:
 		return &apperr.Error{Kind: apperr.KindInvalid, Code: "unsupported_media_type"}
 	case fiber.StatusRequestTimeout:
-		return &apperr.Error{Kind: apperr.KindInvalid, Code: "request_timeout"}
+		return &apperr.Error{Kind: apperr.KindTimeout, Code: "request_timeout"}
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
 		return &apperr.Error{Kind: apperr.KindInvalid, Code: "bad_request"}
