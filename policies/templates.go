@@ -16,10 +16,10 @@ var modelText string
 //go:embed roles.csv
 var rolesCSV string
 
-// Objects are the modules a permission names, in display order.
+// Objects are the modules a permission names, in display order. Read-only.
 var Objects = []string{"mall", "docking", "warehouse", "logistics", "finance", "admin"}
 
-// Actions are what a permission allows on a module, in display order.
+// Actions are what a permission allows on a module, in display order. Read-only.
 var Actions = []string{"read", "write", "approve"}
 
 // Owner is the role that can never be edited or deleted, and that every
