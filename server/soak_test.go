@@ -75,7 +75,7 @@ func TestConcurrentWriters(t *testing.T) {
 					r = c.Do("PUT", fmt.Sprintf("/api/v1/t/alpha/members/%d/roles", int64(uid)), map[string]any{"roles": []string{"admin", "viewer"}})
 				}
 				ops.Add(1)
-				if r.Status >= 500 || strings.Contains(strings.ToLower(string(r.Body)), "busy") || strings.Contains(string(r.Body), "locked") {
+				if r.Status >= 500 || strings.Contains(string(r.Body), "SQLITE_BUSY") || strings.Contains(string(r.Body), "database is locked") {
 					bad.Add(1)
 					mu.Lock()
 					if len(failures) < 10 {
