@@ -10,7 +10,9 @@ import (
 func rowCounts(t *testing.T, env *servertest.Env) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	for _, tbl := range []string{"users", "sessions", "tenants", "members", "casbin_rule", "roles", "audit_entries", "handoff_codes", "outbox_events"} {
+	for _, tbl := range []string{"users", "sessions", "tenants", "members", "casbin_rule", "roles", "audit_entries", "handoff_codes", "outbox_events",
+		"products", "skus", "sku_prices", "carts", "cart_items", "orders", "order_lines", "payments", "idempotency_keys", "subscriptions",
+		"stock_levels", "stock_moves", "stock_reservations", "catalog_changes"} {
 		var n int64
 		if err := env.Srv.DB.Reader().Table(tbl).Count(&n).Error; err != nil {
 			t.Fatalf("count %s: %v", tbl, err)

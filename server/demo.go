@@ -61,6 +61,9 @@ func SeedDemo(ctx context.Context, s *Server) ([]DemoLogin, error) {
 			if err != nil {
 				return err
 			}
+			if err := seedDemoCatalog(ctx, s, t); err != nil {
+				return err
+			}
 			tctx := tenants.WithTenant(ctx, t)
 			for _, l := range logins {
 				if l.Tenant != t.Slug || l.Role == "owner" {

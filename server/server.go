@@ -19,7 +19,9 @@ import (
 	"saasmall/server/auth"
 	"saasmall/server/i18n"
 	"saasmall/server/jobs"
+	"saasmall/server/mall"
 	"saasmall/server/store"
+	"saasmall/server/warehouse"
 	"saasmall/server/web"
 	"saasmall/tenants"
 )
@@ -34,6 +36,10 @@ type Config struct {
 	Auth       auth.Config // session lifetimes, login limits, clock
 	JobPoll    time.Duration
 	BodyLimit  int
+	// BaseURL is the mall's public URL, e.g. https://mall.example.com.
+	BaseURL string
+	// ReservationTTL is how long an unpaid order holds its stock (default 15 min).
+	ReservationTTL time.Duration
 }
 
 // Server is one saasmall process.
@@ -44,6 +50,8 @@ type Server struct {
 	Auth     *auth.Service
 	Tenants  *tenants.Service
 	Policies *policies.Service
+	Mall     *mall.Service
+	Stock    *warehouse.Service
 	Audit    *audit.Log
 	Jobs     *jobs.Runner
 	Web      *web.Server
@@ -64,6 +72,8 @@ func Migrations() []*store.Migration {
 	ms = append(ms, policies.Migrations()...)
 	ms = append(ms, audit.Migrations()...)
 	ms = append(ms, tenants.Migrations()...)
+	ms = append(ms, warehouse.Migrations()...)
+	ms = append(ms, mall.Migrations()...)
 	return ms
 }
 
@@ -101,15 +111,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Tenants = tenants.New(db, s.Auth, s.Policies, s.Audit)
+	s.Stock = warehouse.New(db, warehouse.SKUCheckerFunc(func(ctx context.Context, id int64) (bool, error) { return s.Mall.GoodsSKU(ctx, id) }))
+	s.Tenants.OnCreate(s.Stock.CreateDefault)
+	s.Tenants.OnStatusChange(func(ctx context.Context, t *tenants.Tenant) error { return s.Mall.TenantChanged(ctx, t.ID) })
+	s.Mall = mall.New(db, s.Stock, s.Tenants, mall.Config{Now: cfg.Auth.Now, Log: cfg.Log, ReservationTTL: cfg.ReservationTTL})
 	s.Jobs = jobs.New(db, jobs.Options{Poll: cfg.JobPoll, Log: cfg.Log})
 	s.registerJobs()
-	s.Web = web.New(web.Deps{Auth: s.Auth, Tenants: s.Tenants, Policies: s.Policies, Audit: s.Audit,
-		I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit})
+	s.Web = web.New(web.Deps{Auth: s.Auth, Tenants: s.Tenants, Policies: s.Policies, Audit: s.Audit, Mall: s.Mall, Stock: s.Stock,
+		I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit, BaseURL: cfg.BaseURL})
 	if cfg.Demo {
 		if s.DemoLogins, err = SeedDemo(ctx, s); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("demo seed: %w", err)
 		}
+	}
+	if err := s.Mall.Catalog.Load(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	return s, nil
 }
@@ -121,6 +139,17 @@ func (s *Server) registerJobs() {
 			s.cfg.Log.Info("session clean-up", "deleted", n)
 		}
 		return err
+	})
+	s.Jobs.Every("mall.expire_orders", 15*time.Second, func(ctx context.Context, _ []byte) error {
+		_, err := s.Mall.ExpireOrders(ctx, 500)
+		return err
+	})
+	s.Jobs.Every("mall.renew_subscriptions", 5*time.Minute, func(ctx context.Context, _ []byte) error {
+		_, err := s.Mall.RenewSubscriptions(ctx)
+		return err
+	})
+	s.Jobs.Every("mall.prune", time.Hour, func(ctx context.Context, _ []byte) error {
+		return s.Mall.Prune(ctx)
 	})
 	// Until the docking hub delivers webhooks, relayed events go nowhere.
 	noop := store.SinkFunc(func(context.Context, store.OutboxEvent) error { return nil })
@@ -139,7 +168,11 @@ func (s *Server) StartBackground(ctx context.Context) {
 	s.bgOnce.Do(func() {
 		ctx, cancel := context.WithCancel(ctx)
 		s.bgStop = cancel
-		s.bgDone.Add(2)
+		s.bgDone.Add(3)
+		go func() {
+			defer s.bgDone.Done()
+			s.Mall.Catalog.Run(ctx, 200*time.Millisecond)
+		}()
 		go func() {
 			defer s.bgDone.Done()
 			if err := s.Jobs.Run(ctx); err != nil {

@@ -55,6 +55,8 @@ type Service struct {
 	audit    Auditor
 	hooks    []func(ctx context.Context, t *Tenant) error
 
+	statusHooks []func(ctx context.Context, t *Tenant) error
+
 	cacheMu sync.RWMutex
 	bySlug  map[string]cachedTenant
 }
@@ -251,7 +253,7 @@ func (s *Service) BySlug(ctx context.Context, slug string) (*Tenant, error) {
 	if len(s.bySlug) > 10_000 {
 		s.bySlug = map[string]cachedTenant{}
 	}
-	s.bySlug[slug] = cachedTenant{t: tp, at: now}
+	s.bySlug[strings.Clone(slug)] = cachedTenant{t: tp, at: now}
 	s.cacheMu.Unlock()
 	if tp == nil {
 		return nil, errTenantNotFound
@@ -310,4 +312,56 @@ func (s *Service) MemberTenantIDs(ctx context.Context, userID int64) ([]int64, e
 		return nil, apperr.Internal(err)
 	}
 	return ids, nil
+}
+
+// StatusInput changes a tenant's status.
+type StatusInput struct {
+	Status Status `json:"status"`
+}
+
+// OnStatusChange registers a hook run inside the transaction that changes a
+// tenant's status (the mall hides a suspended tenant's store).
+func (s *Service) OnStatusChange(fn func(ctx context.Context, t *Tenant) error) {
+	s.statusHooks = append(s.statusHooks, fn)
+}
+
+// SetStatus suspends or re-activates a tenant. Platform operators.
+// Errors: forbidden, tenant_not_found, invalid_input.
+func (s *Service) SetStatus(ctx context.Context, slug string, in StatusInput) (*Tenant, error) {
+	if a := actor.From(ctx); a != nil && !a.PlatformOperator {
+		return nil, apperr.Forbidden()
+	}
+	if in.Status != StatusActive && in.Status != StatusSuspended {
+		return nil, apperr.Invalid("status", "invalid_choice", "Choices", "active, suspended")
+	}
+	var t Tenant
+	err := s.db.Tx(ctx, func(ctx context.Context) error {
+		if err := s.db.W(ctx).Where("slug = ?", slug).Take(&t).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return errTenantNotFound
+			}
+			return apperr.Internal(err)
+		}
+		before := t
+		t.Status, t.UpdatedAt = in.Status, time.Now().UTC()
+		if err := s.db.W(ctx).Model(&Tenant{}).Where("id = ?", t.ID).Updates(map[string]any{"status": t.Status, "updated_at": t.UpdatedAt}).Error; err != nil {
+			return apperr.Internal(err)
+		}
+		for _, h := range s.statusHooks {
+			if err := h(ctx, &t); err != nil {
+				return err
+			}
+		}
+		if err := s.db.Emit(ctx, t.ID, "tenant."+string(t.Status), map[string]any{"slug": t.Slug}); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, t.ID, "tenant.status", t.Slug, before, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMu.Lock()
+	delete(s.bySlug, slug)
+	s.cacheMu.Unlock()
+	return &t, nil
 }

@@ -109,6 +109,7 @@ func serveCmd() *ffcli.Command {
 	c.register(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	demo := fs.Bool("demo", false, "seed the demo mall once and print its sign-ins")
+	baseURL := fs.String("base-url", "", "public URL of the mall for links and QR codes (default: the request's own)")
 	return &ffcli.Command{
 		Name: "serve", ShortUsage: "saasmall serve [--addr] [--db] [--demo]", ShortHelp: "serve the mall and run background jobs",
 		FlagSet: fs, Options: opts,
@@ -117,7 +118,7 @@ func serveCmd() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			cfg.Addr, cfg.Demo = *addr, *demo
+			cfg.Addr, cfg.Demo, cfg.BaseURL = *addr, *demo, *baseURL
 			srv, err := server.New(ctx, cfg)
 			if err != nil {
 				return err

@@ -14,18 +14,20 @@ import (
 type Kind int
 
 const (
-	KindInternal        Kind = iota // a bug or an unavailable dependency
-	KindInvalid                     // bad input, with field details
-	KindUnauthenticated             // no or expired credentials
-	KindForbidden                   // signed in but not allowed
-	KindNotFound                    // missing, or belonging to another tenant
-	KindConflict                    // state does not allow it (duplicate, out of stock)
-	KindUnprocessable               // well-formed but semantically refused (idempotency key reuse)
-	KindRateLimited                 // too many attempts
-	KindTooLarge                    // body over the limit
-	KindGone                        // existed, but no longer usable (spent or expired codes)
-	KindUnavailable                 // a dependency is down; try again
-	KindTimeout                     // the client was too slow
+	KindInternal         Kind = iota // a bug or an unavailable dependency
+	KindInvalid                      // bad input, with field details
+	KindUnauthenticated              // no or expired credentials
+	KindForbidden                    // signed in but not allowed
+	KindNotFound                     // missing, or belonging to another tenant
+	KindConflict                     // state does not allow it (duplicate, out of stock)
+	KindUnprocessable                // well-formed but semantically refused (idempotency key reuse)
+	KindRateLimited                  // too many attempts
+	KindTooLarge                     // body over the limit
+	KindGone                         // existed, but no longer usable (spent or expired codes)
+	KindUnavailable                  // a dependency is down; try again
+	KindTimeout                      // the client was too slow
+	KindPaymentRequired              // a payment was declined
+	KindMethodNotAllowed             // the path exists, not with this method
 )
 
 // FieldError is one problem with one input field.

@@ -268,7 +268,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, m Meta) (*SignIn, er
 	}
 	if in.Password == "" {
 		f.Add("password", "required")
-	} else if len(in.Password) > 4*MaxPasswordLen {
+	} else if utf8.RuneCountInString(in.Password) > MaxPasswordLen {
 		f.Add("password", "too_long", "Max", MaxPasswordLen)
 	}
 	if err := f.Err(); err != nil {

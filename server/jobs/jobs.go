@@ -64,6 +64,7 @@ type Runner struct {
 	mu       sync.Mutex
 	handlers map[string]Handler
 	periodic map[string]time.Duration
+	ensured  int // periodic jobs whose rows exist
 	wake     chan struct{}
 }
 
@@ -135,10 +136,13 @@ func (r *Runner) Enqueue(ctx context.Context, kind string, payload any, runAt ti
 	return nil
 }
 
-// ensurePeriodic creates the row of each periodic job once.
+// ensurePeriodic creates the row of each periodic job once per process.
 func (r *Runner) ensurePeriodic(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ensured == len(r.periodic) {
+		return nil
+	}
 	for kind, every := range r.periodic {
 		j := Job{Name: kind, Kind: kind, RunAt: r.now(), Every: every.Milliseconds(), CreatedAt: r.now()}
 		err := r.db.W(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoUpdates: clause.Assignments(map[string]any{"every": j.Every})}).Create(&j).Error
@@ -146,6 +150,7 @@ func (r *Runner) ensurePeriodic(ctx context.Context) error {
 			return err
 		}
 	}
+	r.ensured = len(r.periodic)
 	return nil
 }
 

@@ -71,7 +71,8 @@ func (e *Env) Listen() string {
 		_ = e.Srv.App().ShutdownWithTimeout(5 * time.Second)
 	})
 	e.Base = "http://" + ln.Addr().String()
-	e.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+	e.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256,
+		ExpectContinueTimeout: 5 * time.Second}}
 	return e.Base
 }
 
@@ -186,6 +187,11 @@ func (c *Client) Raw(method, path, contentType string, body []byte, hdr ...strin
 	var res *http.Response
 	var err error
 	if c.Env.Base != "" {
+		if len(body) > 32<<10 {
+			// Let the server refuse a large body before it is sent, as
+			// browsers' uploads race a 413 otherwise (broken pipe).
+			req.Header.Set("Expect", "100-continue")
+		}
 		req.RequestURI = ""
 		req.URL, err = url.Parse(c.Env.Base + path)
 		if err == nil {

@@ -1,6 +1,10 @@
 package store
 
-import "gorm.io/gorm"
+import (
+	"strconv"
+
+	"gorm.io/gorm"
+)
 
 // PageRequest is a 1-based page of a list. Zero values mean the defaults.
 type PageRequest struct {
@@ -47,3 +51,6 @@ func NewPage[T any](items []T, total int64, req PageRequest) Page[T] {
 	}
 	return Page[T]{Items: items, Total: total, Page: req.Page, PerPage: req.PerPage}
 }
+
+// Itoa formats an id.
+func Itoa(n int64) string { return strconv.FormatInt(n, 10) }

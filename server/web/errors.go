@@ -30,6 +30,10 @@ func statusOf(k apperr.Kind) int {
 		return fiber.StatusRequestEntityTooLarge
 	case apperr.KindGone:
 		return fiber.StatusGone
+	case apperr.KindPaymentRequired:
+		return fiber.StatusPaymentRequired
+	case apperr.KindMethodNotAllowed:
+		return fiber.StatusMethodNotAllowed
 	case apperr.KindTimeout:
 		return fiber.StatusRequestTimeout
 	case apperr.KindUnavailable:
@@ -45,7 +49,7 @@ func fromFiber(fe *fiber.Error) *apperr.Error {
 	case fiber.StatusNotFound:
 		return apperr.New(apperr.KindNotFound, "route_not_found")
 	case fiber.StatusMethodNotAllowed:
-		return &apperr.Error{Kind: apperr.KindInvalid, Code: "method_not_allowed"}
+		return &apperr.Error{Kind: apperr.KindMethodNotAllowed, Code: "method_not_allowed"}
 	case fiber.StatusRequestEntityTooLarge:
 		return apperr.New(apperr.KindTooLarge, "body_too_large")
 	case fiber.StatusUnsupportedMediaType:
@@ -92,6 +96,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "request_id", rid, "method", c.Method(), "path", c.Path(), "err", err)
 	} else if ae.Err != nil {
 		s.log.Debug("request refused", "request_id", rid, "code", ae.Code, "err", ae.Err)
+	}
+	if wantsHTMLError(c) {
+		return s.errorPage(c, status, ae) // storefront pages: a translated HTML page
 	}
 	l := s.localizer(c)
 	body := errorBody{Error: errorDetail{Code: ae.Code, Message: l.T(ae.MsgID(), ae.Args), RequestID: rid}}

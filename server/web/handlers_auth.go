@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -122,7 +123,11 @@ func (s *Server) createHandoff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	url := c.BaseURL() + "/handoff?code=" + h.Code
+	base := s.cfg.BaseURL
+	if base == "" {
+		base = c.BaseURL()
+	}
+	url := strings.TrimRight(base, "/") + "/handoff?code=" + h.Code
 	png, err := qrcode.Encode(url, qrcode.Medium, 256)
 	if err != nil {
 		return apperr.Internal(err)

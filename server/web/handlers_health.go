@@ -24,6 +24,8 @@ func (s *Server) routesAll() {
 	})
 	s.routesAuth()
 	s.routesTenants()
+	s.routesMall()
+	s.routesStorefront()
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

@@ -13,6 +13,7 @@ import (
 func (s *Server) routesTenants() {
 	s.platform(fiber.MethodPost, "/api/v1/tenants", s.createTenant)
 	s.platform(fiber.MethodGet, "/api/v1/tenants", s.listTenants)
+	s.platform(fiber.MethodPatch, "/api/v1/tenants/:slug", s.setTenantStatus)
 
 	s.tenant(fiber.MethodGet, "/members", "admin", "read", s.listMembers)
 	s.tenant(fiber.MethodPost, "/members", "admin", "write", s.addMember)
@@ -42,6 +43,18 @@ func (s *Server) createTenant(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(t)
+}
+
+func (s *Server) setTenantStatus(c *fiber.Ctx) error {
+	var in tenants.StatusInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := s.Tenants.SetStatus(c.UserContext(), c.Params("slug"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
 }
 
 func pageReq(c *fiber.Ctx) (store.PageRequest, error) {

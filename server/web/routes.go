@@ -84,10 +84,14 @@ func (s *Server) requireSigned(c *fiber.Ctx) error {
 }
 
 func (s *Server) requirePlatform(c *fiber.Ctx) error {
-	if err := s.requireSigned(c); err != nil || current(c) == nil {
-		return err
+	cur := current(c)
+	if cur == nil {
+		if err, ok := c.Locals(localAuthErr).(error); ok {
+			return err
+		}
+		return apperr.ErrUnauthorized
 	}
-	if !current(c).Actor.PlatformOperator {
+	if !cur.Actor.PlatformOperator {
 		return apperr.Forbidden()
 	}
 	return c.Next()

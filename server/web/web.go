@@ -18,6 +18,8 @@ import (
 	"saasmall/server/audit"
 	"saasmall/server/auth"
 	"saasmall/server/i18n"
+	"saasmall/server/mall"
+	"saasmall/server/warehouse"
 	"saasmall/tenants"
 
 	"saasmall/policies"
@@ -39,6 +41,8 @@ type Deps struct {
 	Tenants  *tenants.Service
 	Policies *policies.Service
 	Audit    *audit.Log
+	Mall     *mall.Service
+	Stock    *warehouse.Service
 	I18n     *i18n.Bundle
 	DB       Pinger
 	Log      *slog.Logger
@@ -47,12 +51,16 @@ type Deps struct {
 // Config tunes the HTTP layer.
 type Config struct {
 	BodyLimit int // bytes (default 1 MiB)
+	// BaseURL is the public URL of the mall (hand-off links and QR codes);
+	// empty means the URL the request came in on.
+	BaseURL string
 }
 
 // Server is the Fiber app with its route table.
 type Server struct {
 	Deps
 	app    *fiber.App
+	cfg    Config
 	routes []Route
 	log    *slog.Logger
 }
@@ -81,7 +89,7 @@ func New(d Deps, cfg Config) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Server{Deps: d, log: d.Log}
+	s := &Server{Deps: d, log: d.Log, cfg: cfg}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "saasmall",
 		BodyLimit:             cfg.BodyLimit,
@@ -90,7 +98,11 @@ func New(d Deps, cfg Config) *Server {
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
-		ReadBufferSize:        16 << 10,
+		// Values from c.Params, c.Query, c.Get… are copies: Fiber otherwise
+		// hands out strings that alias a reused buffer, and one kept past the
+		// request (a cache key, say) silently changes under the next one.
+		Immutable:      true,
+		ReadBufferSize: 16 << 10,
 	})
 	s.app.Use(
 		requestid.New(requestid.Config{ContextKey: localRequestID}),

@@ -1,0 +1,115 @@
+package warehouse
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+
+	"saasmall/server/store"
+)
+
+// Migrations are the warehouse tables. The server runs them after the
+// tenants migrations.
+func Migrations() []*store.Migration {
+	// The schema as of this migration, frozen apart from the models so later
+	// changes to the models need a new migration rather than editing this one.
+	type warehouse struct {
+		ID        int64     `gorm:"primaryKey"`
+		TenantID  int64     `gorm:"not null;uniqueIndex:ux_warehouses_code,priority:1"`
+		Code      string    `gorm:"size:32;not null;uniqueIndex:ux_warehouses_code,priority:2"`
+		Name      string    `gorm:"size:120;not null"`
+		Country   string    `gorm:"size:2;not null;default:''"`
+		IsDefault bool      `gorm:"not null;default:false"`
+		CreatedAt time.Time `gorm:"not null"`
+	}
+	type stockLevel struct {
+		TenantID    int64     `gorm:"not null;index:ix_stock_levels_tenant_sku,priority:1"`
+		WarehouseID int64     `gorm:"primaryKey;autoIncrement:false"`
+		SKUID       int64     `gorm:"column:sku_id;primaryKey;autoIncrement:false;index:ix_stock_levels_tenant_sku,priority:2;index:ix_stock_levels_sku"`
+		OnHand      int64     `gorm:"not null;default:0;check:chk_stock_on_hand,on_hand >= 0"`
+		Reserved    int64     `gorm:"not null;default:0;check:chk_stock_reserved,reserved >= 0 AND reserved <= on_hand"`
+		UpdatedAt   time.Time `gorm:"not null"`
+	}
+	type stockMove struct {
+		ID            int64     `gorm:"primaryKey"`
+		TenantID      int64     `gorm:"not null;index:ix_stock_moves_level,priority:1"`
+		WarehouseID   int64     `gorm:"not null;index:ix_stock_moves_level,priority:2"`
+		SKUID         int64     `gorm:"column:sku_id;not null;index:ix_stock_moves_level,priority:3"`
+		Kind          string    `gorm:"size:10;not null;check:chk_stock_moves_kind,kind IN ('adjust','reserve','release','commit')"`
+		DeltaOnHand   int64     `gorm:"not null;default:0"`
+		DeltaReserved int64     `gorm:"not null;default:0"`
+		Reason        string    `gorm:"size:200;not null;default:''"`
+		Ref           string    `gorm:"size:100;not null;default:''"`
+		ActorUserID   int64     `gorm:"not null;default:0"`
+		CreatedAt     time.Time `gorm:"not null"`
+	}
+	type reservation struct {
+		ID          int64     `gorm:"primaryKey"`
+		TenantID    int64     `gorm:"not null;index:ix_stock_reservations_order,priority:1"`
+		OrderRef    string    `gorm:"size:100;not null;index:ix_stock_reservations_order,priority:2"`
+		SKUID       int64     `gorm:"column:sku_id;not null"`
+		WarehouseID int64     `gorm:"not null"`
+		Qty         int64     `gorm:"not null;check:chk_stock_reservations_qty,qty > 0"`
+		Status      string    `gorm:"size:10;not null;index:ix_stock_reservations_expiry,priority:1;check:chk_stock_reservations_status,status IN ('held','released','committed')"`
+		ExpiresAt   time.Time `gorm:"not null;index:ix_stock_reservations_expiry,priority:2"`
+		CreatedAt   time.Time `gorm:"not null"`
+	}
+	const (
+		tWarehouses   = "warehouses"
+		tLevels       = "stock_levels"
+		tMoves        = "stock_moves"
+		tReservations = "stock_reservations"
+	)
+	return []*store.Migration{{
+		ID: "202611250010_warehouse",
+		Migrate: func(tx *gorm.DB) error {
+			steps := []func() error{
+				func() error { return tx.Table(tWarehouses).AutoMigrate(&warehouse{}) },
+				func() error { return tx.Table(tLevels).AutoMigrate(&stockLevel{}) },
+				func() error { return tx.Table(tMoves).AutoMigrate(&stockMove{}) },
+				func() error { return tx.Table(tReservations).AutoMigrate(&reservation{}) },
+				// At most one default warehouse per tenant.
+				func() error {
+					return tx.Exec("CREATE UNIQUE INDEX ux_warehouses_default ON " + tWarehouses + " (tenant_id) WHERE is_default").Error
+				},
+			}
+			// The ledger is append-only: the database refuses UPDATE and DELETE.
+			if tx.Dialector.Name() == "postgres" {
+				steps = append(steps,
+					func() error {
+						return tx.Exec(`CREATE FUNCTION stock_moves_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'stock_moves is append-only'; END $$`).Error
+					},
+					func() error {
+						return tx.Exec("CREATE TRIGGER stock_moves_append_only BEFORE UPDATE OR DELETE ON " + tMoves +
+							" FOR EACH ROW EXECUTE FUNCTION stock_moves_append_only()").Error
+					})
+			} else {
+				steps = append(steps,
+					func() error {
+						return tx.Exec("CREATE TRIGGER stock_moves_no_update BEFORE UPDATE ON " + tMoves +
+							" BEGIN SELECT RAISE(ABORT, 'stock_moves is append-only'); END").Error
+					},
+					func() error {
+						return tx.Exec("CREATE TRIGGER stock_moves_no_delete BEFORE DELETE ON " + tMoves +
+							" BEGIN SELECT RAISE(ABORT, 'stock_moves is append-only'); END").Error
+					})
+			}
+			for _, step := range steps {
+				if err := step(); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			if err := tx.Migrator().DropTable(tReservations, tMoves, tLevels, tWarehouses); err != nil {
+				return err
+			}
+			if tx.Dialector.Name() == "postgres" {
+				return tx.Exec("DROP FUNCTION IF EXISTS stock_moves_append_only()").Error
+			}
+			return nil
+		},
+	}}
+}

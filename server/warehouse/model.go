@@ -1,0 +1,119 @@
+// Package warehouse owns a tenant's warehouses, the stock of each goods SKU
+// in each warehouse (on hand and reserved), the reservations that checkouts
+// hold against that stock, and the append-only ledger of every stock move.
+//
+// Stock rules (DESIGN.md "Stock"):
+//   - stock_levels holds, per (warehouse, SKU), on_hand and reserved, with
+//     CHECK constraints 0 ≤ reserved ≤ on_hand in both databases;
+//   - every change of a stock level is a guarded UPDATE (the guard is in the
+//     WHERE clause, so the check and the change are one statement) and writes
+//     a stock_moves row in the same transaction; the sum of a level's moves is
+//     the level;
+//   - a checkout reserves inside the transaction that creates the order
+//     (Reserve); reservations are released on cancel or expiry (Release) and
+//     committed on fulfilment (Commit).
+//
+// Lock order: a transaction that changes several stock levels changes them
+// in (sku_id, warehouse_id) order, so concurrent checkouts on PostgreSQL wait
+// for each other's row locks instead of deadlocking.
+package warehouse
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Warehouse is a place where a tenant keeps goods.
+type Warehouse struct {
+	ID        int64     `gorm:"primaryKey" json:"id"`
+	TenantID  int64     `json:"-"`
+	Code      string    `json:"code"`    // unique per tenant, e.g. "MAIN"
+	Name      string    `json:"name"`    // shown to staff
+	Country   string    `json:"country"` // ISO 3166-1 alpha-2, "" when not known yet
+	IsDefault bool      `json:"is_default"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TableName is the warehouses table.
+func (Warehouse) TableName() string { return "warehouses" }
+
+// StockLevel is the stock of one SKU in one warehouse. Available is
+// OnHand − Reserved: what a checkout may still reserve.
+type StockLevel struct {
+	TenantID    int64     `json:"-"`
+	WarehouseID int64     `gorm:"primaryKey;autoIncrement:false" json:"warehouse_id"`
+	SKUID       int64     `gorm:"column:sku_id;primaryKey;autoIncrement:false" json:"sku_id"`
+	OnHand      int64     `json:"on_hand"`
+	Reserved    int64     `json:"reserved"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// TableName is the stock levels table.
+func (StockLevel) TableName() string { return "stock_levels" }
+
+// Available is OnHand − Reserved.
+func (l StockLevel) Available() int64 { return l.OnHand - l.Reserved }
+
+// MarshalJSON adds "available" (on_hand − reserved).
+func (l StockLevel) MarshalJSON() ([]byte, error) {
+	type plain StockLevel
+	return json.Marshal(struct {
+		plain
+		Available int64 `json:"available"`
+	}{plain(l), l.Available()})
+}
+
+// MoveKind says what a stock move did.
+type MoveKind string
+
+const (
+	MoveAdjust  MoveKind = "adjust"  // staff counted, received or wrote off goods: on_hand ± n
+	MoveReserve MoveKind = "reserve" // a checkout held goods: reserved + n
+	MoveRelease MoveKind = "release" // an order was cancelled or its hold expired: reserved − n
+	MoveCommit  MoveKind = "commit"  // an order was fulfilled: on_hand − n, reserved − n
+)
+
+// StockMove is one entry of the append-only stock ledger (UPDATE and DELETE
+// are refused by a trigger).
+type StockMove struct {
+	ID            int64     `gorm:"primaryKey" json:"id"`
+	TenantID      int64     `json:"-"`
+	WarehouseID   int64     `json:"warehouse_id"`
+	SKUID         int64     `gorm:"column:sku_id" json:"sku_id"`
+	Kind          MoveKind  `json:"kind"`
+	DeltaOnHand   int64     `json:"delta_on_hand"`
+	DeltaReserved int64     `json:"delta_reserved"`
+	Reason        string    `json:"reason"`
+	Ref           string    `json:"ref"` // what caused it, e.g. "order:123"; "" for manual adjustments
+	ActorUserID   int64     `json:"actor_user_id"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// TableName is the stock ledger's table.
+func (StockMove) TableName() string { return "stock_moves" }
+
+// ReservationStatus is the state of a reservation.
+type ReservationStatus string
+
+const (
+	ReservationHeld      ReservationStatus = "held"
+	ReservationReleased  ReservationStatus = "released"
+	ReservationCommitted ReservationStatus = "committed"
+)
+
+// Reservation holds Qty units of one SKU in one warehouse for an order until
+// ExpiresAt. An order has one reservation per (SKU, warehouse) it draws on.
+type Reservation struct {
+	ID          int64             `gorm:"primaryKey" json:"id"`
+	TenantID    int64             `json:"-"`
+	OrderRef    string            `json:"order_ref"`
+	SKUID       int64             `gorm:"column:sku_id" json:"sku_id"`
+	WarehouseID int64             `json:"warehouse_id"`
+	Qty         int64             `json:"qty"`
+	Status      ReservationStatus `json:"status"`
+	ExpiresAt   time.Time         `json:"expires_at"`
+	CreatedAt   time.Time         `json:"created_at"`
+}
+
+// TableName is the reservations table.
+func (Reservation) TableName() string { return "stock_reservations" }

@@ -1,0 +1,862 @@
+package warehouse_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"saasmall/server/actor"
+	"saasmall/server/apperr"
+	"saasmall/server/store"
+	"saasmall/server/store/storetest"
+	"saasmall/server/warehouse"
+	"saasmall/tenants"
+)
+
+// Tenant 1 sells goods SKUs 101–105 and SaaS plan 109; tenant 2 sells goods SKU 201.
+var goodsOf = map[int64]int64{101: 1, 102: 1, 103: 1, 104: 1, 105: 1, 201: 2}
+
+type fakeSKUs struct{}
+
+func (fakeSKUs) GoodsSKU(ctx context.Context, skuID int64) (bool, error) {
+	tid := tenants.ID(ctx)
+	return tid != 0 && goodsOf[skuID] == tid, nil
+}
+
+func setup(t *testing.T) (*store.DB, *warehouse.Service) {
+	t.Helper()
+	db := storetest.Open(t)
+	ms := append(store.Migrations(), warehouse.Migrations()...)
+	if err := db.Migrate(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(context.Background(), ms); err != nil { // a second run is a no-op
+		t.Fatal(err)
+	}
+	svc := warehouse.New(db, fakeSKUs{})
+	for _, tn := range []*tenants.Tenant{{ID: 1, DefaultCurrency: "CNY"}, {ID: 2, DefaultCurrency: "EUR"}} {
+		if err := svc.CreateDefault(context.Background(), tn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, svc
+}
+
+// staff returns a context of a staff member (user 7) of tenant id.
+func staff(id int64) context.Context {
+	ctx := tenants.WithTenant(context.Background(), &tenants.Tenant{ID: id})
+	return actor.With(ctx, &actor.Actor{UserID: 7, Email: "clerk@example.com"})
+}
+
+func defaultWarehouse(t *testing.T, svc *warehouse.Service, ctx context.Context) warehouse.Warehouse {
+	t.Helper()
+	ws, err := svc.Warehouses(ctx)
+	if err != nil || len(ws) == 0 || !ws[0].IsDefault {
+		t.Fatalf("Warehouses = %+v, %v", ws, err)
+	}
+	return ws[0]
+}
+
+func adjust(t *testing.T, svc *warehouse.Service, ctx context.Context, sku, wh, delta int64) warehouse.StockLevel {
+	t.Helper()
+	l, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: sku, WarehouseID: wh, Delta: delta, Reason: "count"})
+	if err != nil {
+		t.Fatalf("Adjust(%d, %d, %+d): %v", sku, wh, delta, err)
+	}
+	return l
+}
+
+func level(t *testing.T, db *store.DB, wh, sku int64) warehouse.StockLevel {
+	t.Helper()
+	var l warehouse.StockLevel
+	db.Reader().Where("warehouse_id = ? AND sku_id = ?", wh, sku).Find(&l)
+	return l
+}
+
+func count(t *testing.T, db *store.DB, model any, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	q := db.Reader().Model(model)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkLedger asserts that every stock level is the sum of its moves and
+// that what is reserved is what held reservations hold.
+func checkLedger(t *testing.T, db *store.DB) {
+	t.Helper()
+	var levels []warehouse.StockLevel
+	db.Reader().Find(&levels)
+	for _, l := range levels {
+		var sum struct{ OnHand, Reserved int64 }
+		db.Reader().Model(&warehouse.StockMove{}).Select("COALESCE(SUM(delta_on_hand),0) AS on_hand, COALESCE(SUM(delta_reserved),0) AS reserved").
+			Where("warehouse_id = ? AND sku_id = ?", l.WarehouseID, l.SKUID).Scan(&sum)
+		if sum.OnHand != l.OnHand || sum.Reserved != l.Reserved {
+			t.Errorf("level %d/%d = %d on hand, %d reserved; its moves sum to %d, %d", l.WarehouseID, l.SKUID, l.OnHand, l.Reserved, sum.OnHand, sum.Reserved)
+		}
+		var held int64
+		db.Reader().Model(&warehouse.Reservation{}).Select("COALESCE(SUM(qty),0)").
+			Where("warehouse_id = ? AND sku_id = ? AND status = ?", l.WarehouseID, l.SKUID, warehouse.ReservationHeld).Scan(&held)
+		if held != l.Reserved {
+			t.Errorf("level %d/%d has %d reserved, held reservations hold %d", l.WarehouseID, l.SKUID, l.Reserved, held)
+		}
+		if l.Reserved < 0 || l.Reserved > l.OnHand {
+			t.Errorf("level %d/%d: reserved %d, on hand %d", l.WarehouseID, l.SKUID, l.Reserved, l.OnHand)
+		}
+	}
+}
+
+func wantCode(t *testing.T, err error, kind apperr.Kind, code string) *apperr.Error {
+	t.Helper()
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v (%T), want %s", err, err, code)
+	}
+	if ae.Kind != kind || ae.Code != code {
+		t.Fatalf("err = %v (kind %d), want %s (kind %d)", err, ae.Kind, code, kind)
+	}
+	return ae
+}
+
+func wantField(t *testing.T, err error, field, code string) {
+	t.Helper()
+	ae := apperr.As(err)
+	if f, ok := ae.Fields[field]; !ok || f.Code != code {
+		t.Fatalf("err = %v, want field %s: %s", err, field, code)
+	}
+}
+
+func TestDefaultWarehouse(t *testing.T) {
+	db, svc := setup(t)
+	w1 := defaultWarehouse(t, svc, staff(1))
+	if w1.Code != "MAIN" || w1.Name != "Main warehouse" || w1.Country != "CN" || w1.CreatedAt.Location() != time.UTC {
+		t.Errorf("tenant 1 default = %+v", w1)
+	}
+	if w2 := defaultWarehouse(t, svc, staff(2)); w2.Country != "" || w2.ID == w1.ID {
+		t.Errorf("tenant 2 default = %+v (EUR has no single country)", w2)
+	}
+	// The hook may run again: still one default warehouse.
+	if err := svc.CreateDefault(staff(1), &tenants.Tenant{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, &warehouse.Warehouse{}, "tenant_id = ?", 1); n != 1 {
+		t.Fatalf("tenant 1 has %d warehouses", n)
+	}
+	// The hook runs with the new tenant in ctx; another tenant's ctx is refused.
+	wantCode(t, svc.CreateDefault(staff(2), &tenants.Tenant{ID: 3}), apperr.KindForbidden, "forbidden")
+	wantCode(t, svc.CreateDefault(context.Background(), nil), apperr.KindNotFound, "not_found")
+	// At most one default warehouse per tenant, and codes are unique per tenant.
+	if err := db.Writer().Create(&warehouse.Warehouse{TenantID: 1, Code: "SECOND", Name: "x", IsDefault: true, CreatedAt: time.Now()}).Error; err == nil {
+		t.Error("a second default warehouse was accepted")
+	}
+	if err := db.Writer().Create(&warehouse.Warehouse{TenantID: 1, Code: "MAIN", Name: "x", CreatedAt: time.Now()}).Error; err == nil {
+		t.Error("a duplicate code was accepted")
+	}
+	if err := db.Writer().Create(&warehouse.Warehouse{TenantID: 3, Code: "MAIN", Name: "x", CreatedAt: time.Now()}).Error; err != nil {
+		t.Errorf("another tenant's MAIN: %v", err)
+	}
+	if _, err := svc.Warehouses(context.Background()); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("Warehouses without a tenant = %v", err)
+	}
+}
+
+func TestSchemaGuards(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	w := defaultWarehouse(t, svc, ctx)
+	adjust(t, svc, ctx, 101, 0, 5)
+	for _, tc := range []struct{ name, sql string }{
+		{"negative on hand", "UPDATE stock_levels SET on_hand = -1, reserved = 0"},
+		{"negative reserved", "UPDATE stock_levels SET reserved = -1"},
+		{"reserved over on hand", "UPDATE stock_levels SET reserved = on_hand + 1"},
+		{"ledger update", "UPDATE stock_moves SET delta_on_hand = 99"},
+		{"ledger delete", "DELETE FROM stock_moves"},
+		{"unknown move kind", fmt.Sprintf("INSERT INTO stock_moves (tenant_id, warehouse_id, sku_id, kind, created_at) VALUES (1, %d, 101, 'steal', CURRENT_TIMESTAMP)", w.ID)},
+		{"zero reservation", fmt.Sprintf("INSERT INTO stock_reservations (tenant_id, order_ref, sku_id, warehouse_id, qty, status, expires_at, created_at) VALUES (1, 'o', 101, %d, 0, 'held', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", w.ID)},
+	} {
+		if err := db.Writer().Exec(tc.sql).Error; err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	if l := level(t, db, w.ID, 101); l.OnHand != 5 || l.Reserved != 0 {
+		t.Errorf("level = %+v", l)
+	}
+	checkLedger(t, db)
+}
+
+func TestAdjust(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	w := defaultWarehouse(t, svc, ctx)
+	w2 := defaultWarehouse(t, svc, staff(2))
+
+	invalid := []struct {
+		name  string
+		in    warehouse.Adjustment
+		field string
+		code  string
+	}{
+		{"no sku", warehouse.Adjustment{Delta: 1, Reason: "x"}, "sku_id", "required"},
+		{"zero delta", warehouse.Adjustment{SKUID: 101, Reason: "x"}, "delta", "required"},
+		{"delta too large", warehouse.Adjustment{SKUID: 101, Delta: 1_000_000_001, Reason: "x"}, "delta", "out_of_range"},
+		{"delta too small", warehouse.Adjustment{SKUID: 101, Delta: -1_000_000_001, Reason: "x"}, "delta", "out_of_range"},
+		{"no reason", warehouse.Adjustment{SKUID: 101, Delta: 1, Reason: "  "}, "reason", "required"},
+		{"long reason", warehouse.Adjustment{SKUID: 101, Delta: 1, Reason: strings.Repeat("库", 201)}, "reason", "too_long"},
+		{"negative warehouse", warehouse.Adjustment{SKUID: 101, WarehouseID: -1, Delta: 1, Reason: "x"}, "warehouse_id", "invalid_id"},
+	}
+	for _, tc := range invalid {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Adjust(ctx, tc.in)
+			wantCode(t, err, apperr.KindInvalid, "invalid_input")
+			wantField(t, err, tc.field, tc.code)
+		})
+	}
+	notFound := []struct {
+		name  string
+		in    warehouse.Adjustment
+		field string
+	}{
+		{"saas plan", warehouse.Adjustment{SKUID: 109, Delta: 1, Reason: "x"}, "sku_id"},
+		{"unknown sku", warehouse.Adjustment{SKUID: 999, Delta: 1, Reason: "x"}, "sku_id"},
+		{"another tenant's sku", warehouse.Adjustment{SKUID: 201, Delta: 1, Reason: "x"}, "sku_id"},
+		{"another tenant's warehouse", warehouse.Adjustment{SKUID: 101, WarehouseID: w2.ID, Delta: 1, Reason: "x"}, "warehouse_id"},
+		{"unknown warehouse", warehouse.Adjustment{SKUID: 101, WarehouseID: 99999, Delta: 1, Reason: "x"}, "warehouse_id"},
+	}
+	for _, tc := range notFound {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Adjust(ctx, tc.in)
+			wantCode(t, err, apperr.KindNotFound, "not_found")
+			wantField(t, err, tc.field, "not_found")
+			if !errors.Is(err, apperr.ErrNotFound) {
+				t.Error("not errors.Is ErrNotFound")
+			}
+		})
+	}
+	if _, err := svc.Adjust(context.Background(), warehouse.Adjustment{SKUID: 101, Delta: 1, Reason: "x"}); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("Adjust without a tenant = %v", err)
+	}
+	if n := count(t, db, &warehouse.StockMove{}, ""); n != 0 {
+		t.Fatalf("%d moves after refused adjustments", n)
+	}
+
+	// Receive 10 (default warehouse), then write off 4 (explicit warehouse).
+	l := adjust(t, svc, ctx, 101, 0, 10)
+	if l.OnHand != 10 || l.Reserved != 0 || l.WarehouseID != w.ID || l.SKUID != 101 {
+		t.Fatalf("after +10: %+v", l)
+	}
+	l = adjust(t, svc, ctx, 101, w.ID, -4)
+	if l.OnHand != 6 || l.Available() != 6 || l.UpdatedAt.IsZero() {
+		t.Fatalf("after -4: %+v", l)
+	}
+	body, _ := json.Marshal(l)
+	var js map[string]any
+	_ = json.Unmarshal(body, &js)
+	if js["available"] != float64(6) || js["on_hand"] != float64(6) || js["reserved"] != float64(0) || js["sku_id"] != float64(101) {
+		t.Errorf("JSON = %s", body)
+	}
+	if _, leak := js["tenant_id"]; leak {
+		t.Errorf("JSON leaks tenant_id: %s", body)
+	}
+
+	// Removing more than is available (on hand − reserved) is a conflict.
+	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 5}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, Delta: -2, Reason: "broken"})
+	ae := wantCode(t, err, apperr.KindConflict, "insufficient_stock")
+	if ae.Args["Available"] != int64(1) || !errors.Is(err, warehouse.ErrInsufficientStock) {
+		t.Errorf("insufficient_stock args = %v", ae.Args)
+	}
+	_, err = svc.Adjust(ctx, warehouse.Adjustment{SKUID: 102, Delta: -1, Reason: "never stocked"})
+	wantCode(t, err, apperr.KindConflict, "insufficient_stock")
+	if n := count(t, db, &warehouse.StockLevel{}, "sku_id = ?", 102); n != 0 {
+		t.Errorf("a refused removal left %d levels", n)
+	}
+	l = adjust(t, svc, ctx, 101, 0, -1)
+	if l.OnHand != 5 || l.Reserved != 5 || l.Available() != 0 {
+		t.Fatalf("after -1: %+v", l)
+	}
+
+	// Moves: one per accepted adjustment, with the actor; one event each.
+	var moves []warehouse.StockMove
+	db.Reader().Where("kind = ?", warehouse.MoveAdjust).Order("id").Find(&moves)
+	if len(moves) != 3 || moves[0].DeltaOnHand != 10 || moves[1].DeltaOnHand != -4 || moves[2].DeltaOnHand != -1 ||
+		moves[0].ActorUserID != 7 || moves[0].Reason != "count" || moves[0].TenantID != 1 {
+		t.Errorf("moves = %+v", moves)
+	}
+	var evs []store.OutboxEvent
+	db.Reader().Order("id").Find(&evs)
+	if len(evs) != 3 {
+		t.Fatalf("%d outbox events, want 3", len(evs))
+	}
+	var ev warehouse.AdjustedEvent
+	if err := json.Unmarshal([]byte(evs[1].Payload), &ev); err != nil || evs[1].Topic != "stock.adjusted" ||
+		evs[1].TenantID == nil || *evs[1].TenantID != 1 || ev.Delta != -4 || ev.OnHand != 6 || ev.WarehouseCode != "MAIN" || ev.MoveID != moves[1].ID {
+		t.Errorf("event = %+v %s (%v)", evs[1], evs[1].Payload, err)
+	}
+	checkLedger(t, db)
+}
+
+func TestReserve(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	w := defaultWarehouse(t, svc, ctx)
+	adjust(t, svc, ctx, 101, 0, 5)
+	adjust(t, svc, ctx, 102, 0, 1)
+	adjust(t, svc, ctx, 103, 0, 3)
+
+	// Two lines of one SKU are summed: 3 + 3 > 5 is out of stock even though
+	// each line alone fits; several short SKUs are all named, ascending.
+	err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 103, Qty: 1}, {SKUID: 101, Qty: 3}, {SKUID: 104, Qty: 1}, {SKUID: 101, Qty: 3}}, time.Hour)
+	var oos *warehouse.OutOfStockError
+	if !errors.As(err, &oos) || fmt.Sprint(oos.SKUIDs) != "[101 104]" {
+		t.Fatalf("Reserve = %v, want out of stock for 101 and 104", err)
+	}
+	ae := wantCode(t, err, apperr.KindConflict, "out_of_stock")
+	if !errors.Is(err, warehouse.ErrOutOfStock) || ae.Args["SKUs"] != "101, 104" {
+		t.Errorf("out_of_stock = %+v", ae)
+	}
+	wantField(t, err, "sku:101", "out_of_stock")
+	wantField(t, err, "sku:104", "out_of_stock")
+	if _, ok := ae.Fields["sku:103"]; ok {
+		t.Error("SKU 103 (in stock) named")
+	}
+	if n := count(t, db, &warehouse.Reservation{}, ""); n != 0 {
+		t.Fatalf("%d reservations after out_of_stock", n)
+	}
+	if l := level(t, db, w.ID, 103); l.Reserved != 0 {
+		t.Fatalf("103 reserved %d after a refused reservation", l.Reserved)
+	}
+
+	// Inside a caller's transaction a refused Reserve leaves nothing behind,
+	// even if the caller commits anyway.
+	err = db.Tx(ctx, func(ctx context.Context) error {
+		err := svc.Reserve(ctx, "order:2", []warehouse.ReserveLine{{SKUID: 103, Qty: 2}, {SKUID: 102, Qty: 2}}, time.Hour)
+		if !errors.Is(err, warehouse.ErrOutOfStock) {
+			t.Errorf("Reserve in tx = %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := level(t, db, w.ID, 103); l.Reserved != 0 || count(t, db, &warehouse.Reservation{}, "") != 0 {
+		t.Fatalf("a refused Reserve in a committed tx left %+v", l)
+	}
+
+	// Two lines of one SKU that fit: one reservation of the sum.
+	err = db.Tx(ctx, func(ctx context.Context) error {
+		return svc.Reserve(ctx, "order:3", []warehouse.ReserveLine{{SKUID: 101, Qty: 2}, {SKUID: 102, Qty: 1}, {SKUID: 101, Qty: 3}}, time.Hour)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := level(t, db, w.ID, 101); l.OnHand != 5 || l.Reserved != 5 {
+		t.Errorf("101 = %+v", l)
+	}
+	var rs []warehouse.Reservation
+	db.Reader().Order("sku_id").Find(&rs)
+	if len(rs) != 2 || rs[0].SKUID != 101 || rs[0].Qty != 5 || rs[0].Status != warehouse.ReservationHeld || rs[0].OrderRef != "order:3" ||
+		rs[1].SKUID != 102 || rs[1].Qty != 1 || rs[0].WarehouseID != w.ID || rs[0].TenantID != 1 {
+		t.Errorf("reservations = %+v", rs)
+	}
+	if d := rs[0].ExpiresAt.Sub(rs[0].CreatedAt); d != time.Hour {
+		t.Errorf("expires after %v, want 1h", d)
+	}
+	if n := count(t, db, &warehouse.StockMove{}, "kind = ? AND ref = ? AND actor_user_id = 7", warehouse.MoveReserve, "order:3"); n != 2 {
+		t.Errorf("%d reserve moves", n)
+	}
+	avail, err := svc.Available(ctx, []int64{101, 102, 103, 105})
+	if err != nil || avail[101] != 0 || avail[102] != 0 || avail[103] != 3 || avail[105] != 0 || len(avail) != 4 {
+		t.Errorf("Available = %v, %v", avail, err)
+	}
+
+	// The same order cannot reserve twice.
+	err = svc.Reserve(ctx, "order:3", []warehouse.ReserveLine{{SKUID: 103, Qty: 1}}, time.Hour)
+	wantCode(t, err, apperr.KindConflict, "already_reserved")
+
+	// Bad input.
+	for _, tc := range []struct {
+		name  string
+		ref   string
+		lines []warehouse.ReserveLine
+		field string
+		code  string
+	}{
+		{"no ref", "", []warehouse.ReserveLine{{SKUID: 103, Qty: 1}}, "order_ref", "required"},
+		{"long ref", strings.Repeat("x", 101), []warehouse.ReserveLine{{SKUID: 103, Qty: 1}}, "order_ref", "too_long"},
+		{"no lines", "o", nil, "lines", "required"},
+		{"zero qty", "o", []warehouse.ReserveLine{{SKUID: 103, Qty: 0}}, "lines[0].qty", "out_of_range"},
+		{"negative qty", "o", []warehouse.ReserveLine{{SKUID: 103, Qty: 1}, {SKUID: 103, Qty: -1}}, "lines[1].qty", "out_of_range"},
+		{"no sku", "o", []warehouse.ReserveLine{{Qty: 1}}, "lines[0].sku_id", "required"},
+	} {
+		err := svc.Reserve(ctx, tc.ref, tc.lines, time.Hour)
+		wantCode(t, err, apperr.KindInvalid, "invalid_input")
+		wantField(t, err, tc.field, tc.code)
+	}
+	if err := svc.Reserve(context.Background(), "o", []warehouse.ReserveLine{{SKUID: 103, Qty: 1}}, 0); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("Reserve without a tenant = %v", err)
+	}
+	checkLedger(t, db)
+}
+
+func TestReleaseAndCommit(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	w := defaultWarehouse(t, svc, ctx)
+	adjust(t, svc, ctx, 101, 0, 10)
+	reserve := func(ref string, qty int64) {
+		t.Helper()
+		if err := svc.Reserve(ctx, ref, []warehouse.ReserveLine{{SKUID: 101, Qty: qty}}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reserve("order:1", 3)
+	reserve("order:2", 4)
+	if l := level(t, db, w.ID, 101); l.OnHand != 10 || l.Reserved != 7 {
+		t.Fatalf("after reserving: %+v", l)
+	}
+
+	// Release is idempotent.
+	for i := 0; i < 2; i++ {
+		if err := svc.Release(ctx, "order:1"); err != nil {
+			t.Fatal(err)
+		}
+		if l := level(t, db, w.ID, 101); l.OnHand != 10 || l.Reserved != 4 {
+			t.Fatalf("after release #%d: %+v", i+1, l)
+		}
+	}
+	if n := count(t, db, &warehouse.StockMove{}, "kind = ? AND ref = ?", warehouse.MoveRelease, "order:1"); n != 1 {
+		t.Errorf("%d release moves, want 1", n)
+	}
+	// A released order cannot be fulfilled from its (gone) reservation.
+	err := svc.Commit(ctx, "order:1")
+	wantCode(t, err, apperr.KindConflict, "reservation_released")
+
+	// Commit is idempotent, inside a caller's transaction too.
+	for i := 0; i < 2; i++ {
+		if err := db.Tx(ctx, func(ctx context.Context) error { return svc.Commit(ctx, "order:2") }); err != nil {
+			t.Fatal(err)
+		}
+		if l := level(t, db, w.ID, 101); l.OnHand != 6 || l.Reserved != 0 {
+			t.Fatalf("after commit #%d: %+v", i+1, l)
+		}
+	}
+	// Releasing a committed order changes nothing.
+	if err := svc.Release(ctx, "order:2"); err != nil {
+		t.Fatal(err)
+	}
+	if l := level(t, db, w.ID, 101); l.OnHand != 6 || l.Reserved != 0 {
+		t.Fatalf("after release of a committed order: %+v", l)
+	}
+	var st []string
+	db.Reader().Model(&warehouse.Reservation{}).Order("order_ref").Pluck("status", &st)
+	if fmt.Sprint(st) != "[released committed]" {
+		t.Errorf("statuses = %v", st)
+	}
+	// Unknown orders (SaaS-only orders reserve nothing) are no-ops.
+	if err := svc.Release(ctx, "order:404"); err != nil {
+		t.Error(err)
+	}
+	if err := svc.Commit(ctx, "order:404"); err != nil {
+		t.Error(err)
+	}
+	wantCode(t, svc.Release(ctx, " "), apperr.KindInvalid, "invalid_input")
+	if err := svc.Commit(context.Background(), "order:2"); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("Commit without a tenant = %v", err)
+	}
+	checkLedger(t, db)
+}
+
+func TestReserveAcrossWarehouses(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	main := defaultWarehouse(t, svc, ctx)
+	east := warehouse.Warehouse{TenantID: 1, Code: "EAST", Name: "East", Country: "CN", CreatedAt: time.Now().UTC()}
+	if err := db.Writer().Create(&east).Error; err != nil {
+		t.Fatal(err)
+	}
+	adjust(t, svc, ctx, 101, main.ID, 2)
+	adjust(t, svc, ctx, 101, east.ID, 5)
+
+	// 2 fit in the default warehouse: taken from there.
+	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 2}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// 3 do not fit in MAIN (0 left) but do in EAST: taken whole from EAST.
+	if err := svc.Reserve(ctx, "order:2", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if m, e := level(t, db, main.ID, 101), level(t, db, east.ID, 101); m.Reserved != 2 || e.Reserved != 3 {
+		t.Fatalf("main %+v, east %+v", m, e)
+	}
+	// Release order 1, then 4 fit in neither alone (MAIN 2, EAST 2): split.
+	if err := svc.Release(ctx, "order:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Reserve(ctx, "order:3", []warehouse.ReserveLine{{SKUID: 101, Qty: 4}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var rs []warehouse.Reservation
+	db.Reader().Where("order_ref = ?", "order:3").Order("warehouse_id").Find(&rs)
+	if len(rs) != 2 || rs[0].Qty+rs[1].Qty != 4 || rs[0].Qty != 2 {
+		t.Fatalf("order 3 reservations = %+v", rs)
+	}
+	if avail, _ := svc.Available(ctx, []int64{101}); avail[101] != 0 {
+		t.Fatalf("available = %v", avail)
+	}
+	err := svc.Reserve(ctx, "order:4", []warehouse.ReserveLine{{SKUID: 101, Qty: 1}}, time.Hour)
+	if !errors.Is(err, warehouse.ErrOutOfStock) {
+		t.Fatalf("Reserve with nothing left = %v", err)
+	}
+	// Committing the split order takes it from both warehouses.
+	if err := svc.Commit(ctx, "order:3"); err != nil {
+		t.Fatal(err)
+	}
+	if m, e := level(t, db, main.ID, 101), level(t, db, east.ID, 101); m.OnHand != 0 || e.OnHand != 3 || e.Reserved != 3 {
+		t.Fatalf("main %+v, east %+v", m, e)
+	}
+	page, err := svc.Stock(ctx, warehouse.StockQuery{WarehouseID: east.ID})
+	if err != nil || page.Total != 1 || page.Items[0].WarehouseID != east.ID {
+		t.Fatalf("Stock(east) = %+v, %v", page, err)
+	}
+	ws, _ := svc.Warehouses(ctx)
+	if len(ws) != 2 || ws[0].Code != "MAIN" || ws[1].Code != "EAST" {
+		t.Errorf("Warehouses = %+v", ws)
+	}
+	checkLedger(t, db)
+}
+
+func TestStockList(t *testing.T) {
+	_, svc := setup(t)
+	ctx := staff(1)
+	for _, sku := range []int64{103, 101, 102, 105} {
+		adjust(t, svc, ctx, sku, 0, sku-100)
+	}
+	page, err := svc.Stock(ctx, warehouse.StockQuery{PageRequest: store.PageRequest{Page: 1, PerPage: 3}})
+	if err != nil || page.Total != 4 || len(page.Items) != 3 || page.Items[0].SKUID != 101 || page.Items[2].SKUID != 103 {
+		t.Fatalf("page 1 = %+v, %v", page, err)
+	}
+	page, _ = svc.Stock(ctx, warehouse.StockQuery{PageRequest: store.PageRequest{Page: 2, PerPage: 3}})
+	if len(page.Items) != 1 || page.Items[0].SKUID != 105 || page.Items[0].OnHand != 5 {
+		t.Fatalf("page 2 = %+v", page)
+	}
+	page, _ = svc.Stock(ctx, warehouse.StockQuery{SKUIDs: []int64{102, 105, 104}})
+	if page.Total != 2 || page.Items[0].SKUID != 102 || page.Items[1].SKUID != 105 {
+		t.Fatalf("by sku = %+v", page)
+	}
+	_, err = svc.Stock(ctx, warehouse.StockQuery{SKUIDs: []int64{1, 0}})
+	wantField(t, err, "sku_ids[1]", "invalid_id")
+	_, err = svc.Stock(ctx, warehouse.StockQuery{SKUIDs: make([]int64, warehouse.MaxSKUIDs+1)})
+	wantField(t, err, "sku_ids", "too_many")
+	if _, err := svc.Stock(context.Background(), warehouse.StockQuery{}); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("Stock without a tenant = %v", err)
+	}
+}
+
+func TestTenantIsolation(t *testing.T) {
+	db, svc := setup(t)
+	a, b := staff(1), staff(2)
+	wa := defaultWarehouse(t, svc, a)
+	adjust(t, svc, a, 101, 0, 10)
+	adjust(t, svc, b, 201, 0, 4)
+	if err := svc.Reserve(a, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	// B sees only its own warehouse and stock.
+	ws, err := svc.Warehouses(b)
+	if err != nil || len(ws) != 1 || ws[0].ID == wa.ID {
+		t.Fatalf("B's warehouses = %+v, %v", ws, err)
+	}
+	page, err := svc.Stock(b, warehouse.StockQuery{})
+	if err != nil || page.Total != 1 || page.Items[0].SKUID != 201 {
+		t.Fatalf("B's stock = %+v, %v", page, err)
+	}
+	page, err = svc.Stock(b, warehouse.StockQuery{SKUIDs: []int64{101}})
+	if err != nil || page.Total != 0 || len(page.Items) != 0 {
+		t.Fatalf("B's stock of A's SKU = %+v, %v", page, err)
+	}
+	_, err = svc.Stock(b, warehouse.StockQuery{WarehouseID: wa.ID})
+	wantCode(t, err, apperr.KindNotFound, "not_found")
+	if avail, err := svc.Available(b, []int64{101, 201}); err != nil || avail[101] != 0 || avail[201] != 4 {
+		t.Fatalf("B's availability = %v, %v", avail, err)
+	}
+
+	// B cannot adjust A's stock: A's warehouse and A's SKU are not found.
+	_, err = svc.Adjust(b, warehouse.Adjustment{SKUID: 201, WarehouseID: wa.ID, Delta: 1, Reason: "x"})
+	wantCode(t, err, apperr.KindNotFound, "not_found")
+	_, err = svc.Adjust(b, warehouse.Adjustment{SKUID: 101, Delta: -1, Reason: "x"})
+	wantCode(t, err, apperr.KindNotFound, "not_found")
+	// B cannot reserve, release or commit A's stock.
+	if err := svc.Reserve(b, "order:9", []warehouse.ReserveLine{{SKUID: 101, Qty: 1}}, time.Hour); !errors.Is(err, warehouse.ErrOutOfStock) {
+		t.Fatalf("B reserving A's SKU = %v", err)
+	}
+	if err := svc.Release(b, "order:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Commit(b, "order:1"); err != nil {
+		t.Fatal(err)
+	}
+	if l := level(t, db, wa.ID, 101); l.OnHand != 10 || l.Reserved != 3 {
+		t.Fatalf("A's level after B's calls = %+v", l)
+	}
+	// The same order ref in B is B's own.
+	if err := svc.Reserve(b, "order:1", []warehouse.ReserveLine{{SKUID: 201, Qty: 1}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	// The catalog's platform read sees every tenant's SKUs.
+	all, err := svc.AvailableAll(context.Background(), []int64{101, 201, 999, 101})
+	if err != nil || len(all) != 3 || all[101] != 7 || all[201] != 3 || all[999] != 0 {
+		t.Fatalf("AvailableAll = %v, %v", all, err)
+	}
+	if _, err := svc.Available(context.Background(), []int64{101}); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("Available without a tenant = %v", err)
+	}
+	checkLedger(t, db)
+}
+
+func TestExpiredReservations(t *testing.T) {
+	db, svc := setup(t)
+	a, b := staff(1), staff(2)
+	adjust(t, svc, a, 101, 0, 10)
+	adjust(t, svc, b, 201, 0, 10)
+	now := time.Now().UTC()
+	for _, r := range []struct {
+		ctx context.Context
+		ref string
+		sku int64
+		ttl time.Duration
+	}{
+		{a, "order:1", 101, time.Minute},
+		{b, "order:2", 201, 2 * time.Minute},
+		{a, "order:3", 101, time.Hour},
+	} {
+		lines := []warehouse.ReserveLine{{SKUID: r.sku, Qty: 1}}
+		if r.ref == "order:1" { // two rows of one order: listed once
+			lines = append(lines, warehouse.ReserveLine{SKUID: 102, Qty: 1})
+			adjust(t, svc, a, 102, 0, 1)
+		}
+		if err := svc.Reserve(r.ctx, r.ref, lines, r.ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refs, err := svc.ExpiredReservations(context.Background(), now, 10)
+	if err != nil || len(refs) != 0 {
+		t.Fatalf("expired now = %v, %v", refs, err)
+	}
+	refs, _ = svc.ExpiredReservations(context.Background(), now.Add(5*time.Minute), 10)
+	if fmt.Sprint(refs) != "[order:1 order:2]" {
+		t.Fatalf("expired in 5 min = %v", refs)
+	}
+	refs, _ = svc.ExpiredReservations(context.Background(), now.Add(5*time.Minute), 1)
+	if fmt.Sprint(refs) != "[order:1]" {
+		t.Fatalf("expired in 5 min, limit 1 = %v", refs)
+	}
+	// The job releases each in its tenant; they are not listed again.
+	if err := svc.Release(a, "order:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Release(b, "order:2"); err != nil {
+		t.Fatal(err)
+	}
+	refs, _ = svc.ExpiredReservations(context.Background(), now.Add(5*time.Minute), 10)
+	if len(refs) != 0 {
+		t.Fatalf("after release = %v", refs)
+	}
+	refs, _ = svc.ExpiredReservations(context.Background(), now.Add(2*time.Hour), 0)
+	if fmt.Sprint(refs) != "[order:3]" {
+		t.Fatalf("in 2 h = %v", refs)
+	}
+	checkLedger(t, db)
+}
+
+// TestConcurrentReserveNeverOversells: 200 checkouts race for 50 units.
+// Every fourth asks for two lines of one unit each (2 units); the others for
+// one unit. Each runs in its own transaction.
+func TestConcurrentReserveNeverOversells(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	w := defaultWarehouse(t, svc, ctx)
+	adjust(t, svc, ctx, 101, 0, 50)
+
+	const n = 200
+	var (
+		wg       sync.WaitGroup
+		start    = make(chan struct{})
+		ok       atomic.Int64
+		units    atomic.Int64
+		oos      atomic.Int64
+		other    = make(chan error, n)
+		stop     = make(chan struct{})
+		monitors sync.WaitGroup
+		failed   = make([]int64, n) // demand of each refused checkout
+	)
+	// A reader watches the level while the checkouts run.
+	monitors.Add(1)
+	go func() {
+		defer monitors.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			l := level(t, db, w.ID, 101)
+			if l.Reserved > l.OnHand || l.OnHand != 50 {
+				other <- fmt.Errorf("observed %+v", l)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			lines := []warehouse.ReserveLine{{SKUID: 101, Qty: 1}}
+			if i%4 == 0 {
+				lines = append(lines, warehouse.ReserveLine{SKUID: 101, Qty: 1})
+			}
+			<-start
+			err := db.Tx(ctx, func(ctx context.Context) error {
+				return svc.Reserve(ctx, fmt.Sprintf("order:%d", i), lines, time.Hour)
+			})
+			var o *warehouse.OutOfStockError
+			switch {
+			case err == nil:
+				ok.Add(1)
+				units.Add(int64(len(lines)))
+			case errors.As(err, &o) && len(o.SKUIDs) == 1 && o.SKUIDs[0] == 101:
+				oos.Add(1)
+				failed[i] = int64(len(lines))
+			default:
+				other <- err
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	close(stop)
+	monitors.Wait()
+	close(other)
+	for err := range other {
+		t.Errorf("unexpected: %v", err)
+	}
+	l := level(t, db, w.ID, 101)
+	t.Logf("%d reserved (%d units), %d out of stock; level %+v", ok.Load(), units.Load(), oos.Load(), l)
+	if ok.Load()+oos.Load() != n {
+		t.Fatalf("%d + %d != %d", ok.Load(), oos.Load(), n)
+	}
+	if units.Load() != 50 || l.Reserved != 50 || l.OnHand != 50 {
+		t.Fatalf("reserved %d units, level %+v; want exactly 50", units.Load(), l)
+	}
+	// Stock only shrinks, so a refused demand must exceed what is left.
+	for i, d := range failed {
+		if d > 0 && d <= l.Available() {
+			t.Errorf("checkout %d for %d refused with %d available", i, d, l.Available())
+		}
+	}
+	var held int64
+	db.Reader().Model(&warehouse.Reservation{}).Select("COALESCE(SUM(qty),0)").Where("status = ?", warehouse.ReservationHeld).Scan(&held)
+	if held != 50 {
+		t.Errorf("held reservations sum to %d", held)
+	}
+	checkLedger(t, db)
+}
+
+// TestConcurrentMixedWorkload races multi-SKU checkouts (lines in random
+// order, some split over two warehouses), releases, commits and stock
+// adjustments: no deadlock, no error besides out_of_stock and
+// insufficient_stock, and the ledger still adds up.
+func TestConcurrentMixedWorkload(t *testing.T) {
+	t.Run("one warehouse", func(t *testing.T) { mixedWorkload(t, false) })
+	t.Run("two warehouses", func(t *testing.T) { mixedWorkload(t, true) })
+}
+
+func mixedWorkload(t *testing.T, two bool) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	main := defaultWarehouse(t, svc, ctx)
+	east := main
+	if two {
+		east = warehouse.Warehouse{TenantID: 1, Code: "EAST", Name: "East", CreatedAt: time.Now().UTC()}
+		if err := db.Writer().Create(&east).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	skus := []int64{101, 102, 103, 104, 105}
+	for _, sku := range skus {
+		adjust(t, svc, ctx, sku, main.ID, 50)
+		adjust(t, svc, ctx, sku, east.ID, 35)
+	}
+	var oos atomic.Int64
+	const n = 120
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, 2*n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			ref := fmt.Sprintf("order:%d", i)
+			var lines []warehouse.ReserveLine
+			for j := range 3 {
+				lines = append(lines, warehouse.ReserveLine{SKUID: skus[(i+j*2)%len(skus)], Qty: int64(1 + (i+j)%4)})
+			}
+			err := db.Tx(ctx, func(ctx context.Context) error { return svc.Reserve(ctx, ref, lines, time.Hour) })
+			if err != nil {
+				if !errors.Is(err, warehouse.ErrOutOfStock) {
+					errs <- fmt.Errorf("reserve %s: %w", ref, err)
+				}
+				oos.Add(1)
+				return
+			}
+			switch i % 3 {
+			case 0:
+				err = svc.Release(ctx, ref)
+			case 1:
+				err = db.Tx(ctx, func(ctx context.Context) error { return svc.Commit(ctx, ref) })
+			}
+			if err != nil {
+				errs <- fmt.Errorf("settle %s: %w", ref, err)
+			}
+			if i%5 == 0 {
+				wh := main.ID
+				if i%2 == 0 {
+					wh = east.ID
+				}
+				_, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: skus[i%len(skus)], WarehouseID: wh, Delta: int64(i%3 - 1 + i%2*2), Reason: "recount"})
+				if err != nil && !errors.Is(err, warehouse.ErrInsufficientStock) && !errors.Is(err, apperr.ErrInvalid) {
+					var ae *apperr.Error
+					if !errors.As(err, &ae) || ae.Code != "invalid_input" {
+						errs <- fmt.Errorf("adjust: %w", err)
+					}
+				}
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var split int64
+	db.Reader().Raw("SELECT COUNT(*) FROM (SELECT order_ref FROM stock_reservations GROUP BY order_ref, sku_id HAVING COUNT(*) > 1) x").Scan(&split)
+	t.Logf("%d of %d checkouts out of stock; %d SKUs split over warehouses", oos.Load(), n, split)
+	checkLedger(t, db)
+}
