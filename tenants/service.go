@@ -191,6 +191,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.cacheMu.Lock()
+	delete(s.bySlug, t.Slug) // a cached "not found" must not outlive the tenant's birth
+	s.cacheMu.Unlock()
 	return t, nil
 }
 

@@ -65,6 +65,7 @@ type OrderView struct {
 	ShippingAddress *Address   `json:"shipping_address,omitempty"`
 	Lines           []LineView `json:"lines"`
 	SubscriptionID  *int64     `json:"subscription_id,omitempty"`
+	PaymentPending  bool       `json:"payment_pending"` // a bank transfer awaits the store's confirmation
 	ExpiresAt       *time.Time `json:"expires_at,omitempty"`
 	PaidAt          *time.Time `json:"paid_at,omitempty"`
 	CancelledAt     *time.Time `json:"cancelled_at,omitempty"`

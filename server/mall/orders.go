@@ -3,6 +3,7 @@ package mall
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +154,9 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 			// The failed attempt is kept (and replayed for this key).
 			return 402, map[string]string{"code": apperr.As(cerr).Code}, nil
 		}
-		return code, PayResult{Order: s.orderView(o, lines, StoreRef{Slug: t.Slug, Name: t.Name}), Payment: p}, nil
+		view := s.orderView(o, lines, StoreRef{Slug: t.Slug, Name: t.Name})
+		view.PaymentPending = status == "pending"
+		return code, PayResult{Order: view, Payment: p}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -370,6 +373,12 @@ func (s *Service) orderViews(ctx context.Context, os []Order) ([]OrderView, erro
 	for _, l := range ls {
 		byOrder[l.OrderID] = append(byOrder[l.OrderID], l)
 	}
+	var pending []int64
+	if len(ids) > 0 {
+		if err := s.db.R(ctx).Model(&Payment{}).Where("order_id IN ? AND status = ?", ids, "pending").Pluck("order_id", &pending).Error; err != nil {
+			return nil, apperr.Internal(err)
+		}
+	}
 	tl := make([]int64, 0, len(tids))
 	for id := range tids {
 		tl = append(tl, id)
@@ -385,6 +394,7 @@ func (s *Service) orderViews(ctx context.Context, os []Order) ([]OrderView, erro
 	out := make([]OrderView, len(os))
 	for i := range os {
 		out[i] = s.orderView(&os[i], byOrder[os[i].ID], stores[os[i].TenantID])
+		out[i].PaymentPending = os[i].Status == OrderPendingPayment && slices.Contains(pending, os[i].ID)
 	}
 	return out, nil
 }

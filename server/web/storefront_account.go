@@ -266,7 +266,11 @@ func (s *Server) sfCreateHandoff(c *fiber.Ctx) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	link := c.BaseURL() + "/handoff?code=" + h.Code
+	base := s.cfg.BaseURL // the public address, as for the API's hand-off
+	if base == "" {
+		base = c.BaseURL()
+	}
+	link := strings.TrimRight(base, "/") + "/handoff?code=" + h.Code
 	png, err := qrcode.Encode(link, qrcode.Medium, 320)
 	if err != nil {
 		return s.fail(c, apperr.Internal(err))

@@ -319,7 +319,7 @@ func (s *Server) orderPage(c *fiber.Ctx, id int64, status int, payErr error) err
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, orderLineVM{LineView: l, Unit: money(l.UnitPrice), Total: money(l.Amount)})
 	}
-	v.CanPay = o.Status == mall.OrderPendingPayment
+	v.CanPay = o.Status == mall.OrderPendingPayment && !o.PaymentPending
 	v.CanCancel = o.Status == mall.OrderPendingPayment
 	return s.render(c, status, "order", v)
 }

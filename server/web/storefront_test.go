@@ -566,3 +566,37 @@ func TestStorefrontSoftwareOnly(t *testing.T) {
 	b.post("/account", "/account/subscriptions/"+sub[1]+"/cancel", nil).redirectsTo(t, "/account?msg=sub_cancelled")
 	b.get("/account?msg=sub_cancelled").want(t, 200, "The subscription ends at the end of its period.", "Ends")
 }
+
+func TestStorefrontPagination(t *testing.T) {
+	t.Parallel()
+	env := demoShop(t)
+	ten := env.Tenant("bulkstore", "owner@bulkstore.test")
+	ctx := tenants.WithTenant(context.Background(), ten)
+	for i := 1; i <= 30; i++ {
+		_, err := env.Srv.Mall.CreateProduct(ctx, mall.ProductInput{Kind: mall.KindSaaS, Name: fmt.Sprintf("Bulk Tool %02d", i),
+			Category: "Tools", Status: mall.StatusActive, Summary: "A tool.",
+			SKUs: []mall.SKUInput{{Code: fmt.Sprintf("BT-%02d", i), Name: "Pro", Prices: []mall.PriceInput{{Amount: int64(100 * i), Currency: "USD"}},
+				Plan: &mall.PlanInput{Tier: mall.TierPaid, Interval: mall.IntervalMonth}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Srv.Mall.Catalog.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newShopper(t, env, desktopUA)
+	p1 := b.get("/s/bulkstore?sort=price_asc&currency=USD").want(t, 200, "30 products", "Bulk Tool 01", `rel="next"`, `aria-current="page">1<`)
+	if strings.Contains(p1.body, "Bulk Tool 30") {
+		t.Error("page 1 shows the 30th product")
+	}
+	next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(p1.body)
+	if next == nil {
+		t.Fatal("no next link")
+	}
+	p2 := b.get(strings.ReplaceAll(next[1], "&amp;", "&")).want(t, 200, "Bulk Tool 30", `rel="prev"`, `aria-current="page">2<`)
+	if strings.Contains(p2.body, "Bulk Tool 01<") {
+		t.Error("page 2 shows the first product")
+	}
+	// A price range in major units of the chosen currency.
+	b.get("/s/bulkstore?min=5&max=10&currency=USD").want(t, 200, "6 products")
+}

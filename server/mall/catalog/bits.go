@@ -26,14 +26,6 @@ func orInto(dst, a []uint64) {
 	}
 }
 
-// and3 sets dst = a & b.
-func and3(dst, a, b []uint64) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i] & b[i]
-	}
-}
-
 func popcount(a []uint64) int {
 	n := 0
 	for len(a) >= 4 {
@@ -66,23 +58,6 @@ func popcountAnd(a, b []uint64) int {
 func hasBit(a []uint64, n uint32) bool { return a[n>>6]&(1<<(n&63)) != 0 }
 
 func setBit(a []uint64, n uint32) { a[n>>6] |= 1 << (n & 63) }
-
-func isZero(a []uint64) bool {
-	for _, w := range a {
-		if w != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// loadRoaring sets dst to the members of rb (dst must cover them).
-func loadRoaring(dst []uint64, rb *roaring.Bitmap) {
-	clear(dst)
-	if rb != nil {
-		rb.WriteDenseTo(dst)
-	}
-}
 
 // fset is a stored set of document numbers: a roaring bitmap plus a flat
 // form for queries, dense words when the set is big enough for a popcount
@@ -164,27 +139,4 @@ func (f *fset) orWith(dst []uint64) {
 	for _, x := range f.ids {
 		setBit(dst, x)
 	}
-}
-
-// forEach calls fn for each set bit of a, in increasing order.
-func forEach(a []uint64, fn func(n uint32)) {
-	for i, w := range a {
-		for w != 0 {
-			t := bits.TrailingZeros64(w)
-			fn(uint32(i<<6 + t))
-			w &= w - 1
-		}
-	}
-}
-
-// appendMembers appends the set bits of a to out.
-func appendMembers(out []uint32, a []uint64) []uint32 {
-	for i, w := range a {
-		for w != 0 {
-			t := bits.TrailingZeros64(w)
-			out = append(out, uint32(i<<6+t))
-			w &= w - 1
-		}
-	}
-	return out
 }

@@ -376,7 +376,11 @@ func TestSearchMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	check("replace", docs, 1500)
+	scale := 1
+	if testing.Short() {
+		scale = 4
+	}
+	check("replace", docs, 1500/scale)
 	nextID := int64(len(docs) + 1)
 	for round := range 12 {
 		// Random batch: updates of existing docs, new docs, removals.
@@ -414,7 +418,7 @@ func TestSearchMatchesReference(t *testing.T) {
 			docs = append(docs, d)
 		}
 		slices.SortFunc(docs, func(a, b *Doc) int { return int(a.ID - b.ID) })
-		check(fmt.Sprintf("round %d", round), docs, 150)
+		check(fmt.Sprintf("round %d", round), docs, 150/scale)
 	}
 	// Growth past the flat bitset size, then shrink to nothing.
 	var more []*Doc
@@ -510,7 +514,7 @@ func TestHostileInput(t *testing.T) {
 	for _, q := range queries {
 		start := time.Now()
 		res := ix.Search(Query{Q: q, Attrs: map[string][]string{"color": {q}}, Store: q, Sort: q, Page: -1, PerPage: -1})
-		if el := time.Since(start); el > 50*time.Millisecond {
+		if el := time.Since(start); el > 250*time.Millisecond {
 			t.Errorf("query of %d bytes took %v", len(q), el)
 		}
 		_ = res
@@ -522,7 +526,7 @@ func TestHostileInput(t *testing.T) {
 	}
 	start := time.Now()
 	ix.Search(Query{Attrs: attrs})
-	if el := time.Since(start); el > 50*time.Millisecond {
+	if el := time.Since(start); el > 250*time.Millisecond {
 		t.Errorf("huge attrs took %v", el)
 	}
 	// And hostile documents index.

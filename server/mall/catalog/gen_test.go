@@ -237,8 +237,6 @@ func dimsOf(d *Doc) map[string][]string {
 	return m
 }
 
-func (ri *refIndex) search(q Query) Result { return ri.searchAvg(q, 0) }
-
 // searchAvg searches with avgdl as the average document length of the
 // weights (0: the true average).
 func (ri *refIndex) searchAvg(q Query, avgdl float32) Result {

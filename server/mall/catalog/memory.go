@@ -89,8 +89,6 @@ func bm25w(tf, dl, avgdl float32) float32 {
 	return tf * (bm25K1 + 1) / (tf + norm)
 }
 
-func (p *posting) ids() []uint32 { return p.num }
-
 // wordEntry is a folded surface word, for prefix matching.
 type wordEntry struct {
 	set  fset
@@ -353,7 +351,6 @@ type batch struct {
 	ownDims   map[int]bool
 	valsOwned bool // s.vals / s.valIdx / s.dims / s.dimIdx copied
 	newDims   bool
-	changed   []uint32
 	removed   map[uint32]bool // numbers whose old document left the orders
 	added     []uint32
 	curTouch  map[string]bool

@@ -57,7 +57,6 @@ type scratch struct {
 	used   int
 	counts []int32
 	active []bool
-	nums   []uint32
 	scores []float32
 	keys   []uint64
 	vals   []valCount
