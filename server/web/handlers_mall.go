@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -161,11 +160,7 @@ func (s *Server) searchProducts(c *fiber.Ctx) error {
 	buf = append(buf, `,"per_page":`...)
 	buf = strconv.AppendInt(buf, int64(q.PerPage), 10)
 	buf = append(buf, `,"facets":`...)
-	facets, err := json.Marshal(res.Facets)
-	if err != nil {
-		return apperr.Internal(err)
-	}
-	buf = append(buf, facets...)
+	buf = res.AppendFacetsJSON(buf)
 	buf = append(buf, '}')
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(buf)
