@@ -57,7 +57,7 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 
 	rc := newRecorder()
 	fillRec := newRecorder()
-	var timed time.Duration
+	var timed, cpu time.Duration
 	var orders, httpReqs atomic.Int64
 	wall := time.Now()
 	runtime.GC()
@@ -86,7 +86,7 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 		// Timed: checkout+pay, each ready shopper once.
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		for range min(o.Conns, len(ready)) {
 			wg.Go(func() {
 				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
@@ -114,6 +114,7 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 		}
 		wg.Wait()
 		timed += time.Since(t0)
+		cpu += processCPU() - c0
 		if err := prof.stop(); err != nil {
 			return nil, rep, err
 		}
@@ -122,6 +123,7 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 	rep.WallSeconds = time.Since(wall).Seconds()
 	rep.FillErrors, rep.FillSamples = fillRec.errs, fillRec.errSamples()
 	r := resultOf(epCheckout, rc, timed)
+	r.setCPU(cpu, timed)
 	r.Orders = orders.Load()
 	r.HTTPRequests = httpReqs.Load()
 	if timed > 0 {

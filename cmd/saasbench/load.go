@@ -315,12 +315,15 @@ func measureGET(ctx context.Context, e *env, name string, c *fasthttp.HostClient
 	// Profile the measured window only.
 	var prof *profiler
 	var perr error
+	var cpu0 time.Duration
 	select {
 	case <-time.After(time.Until(mStart)):
+		cpu0 = processCPU()
 		prof, perr = startProfile(o, name)
 	case <-ctx.Done():
 	}
 	wg.Wait()
+	cpu := processCPU() - cpu0
 	if err := prof.stop(); err != nil && perr == nil {
 		perr = err
 	}
@@ -331,7 +334,9 @@ func measureGET(ctx context.Context, e *env, name string, c *fasthttp.HostClient
 		return nil, ctx.Err()
 	}
 	window := time.Unix(0, lastDone.Load()).Sub(mStart)
-	return resultOf(name, rc, window), nil
+	r := resultOf(name, rc, window)
+	r.setCPU(cpu, window)
+	return r, nil
 }
 
 func resultOf(name string, rc *recorder, window time.Duration) *Result {
@@ -351,6 +356,16 @@ func resultOf(name string, rc *recorder, window time.Duration) *Result {
 		}
 	}
 	return r
+}
+
+// setCPU records the process's CPU use over the window, in cores: well
+// below GOMAXPROCS under full load means something else had the CPU (other
+// processes) or the server waited (locks, the single writer).
+func (r *Result) setCPU(cpu, window time.Duration) {
+	if cpu > 0 && window > 0 {
+		r.CPUCores = cpu.Seconds() / window.Seconds()
+	}
+	r.LoadAvg = loadAvg()
 }
 
 func hash32(s string) uint64 {

@@ -73,6 +73,8 @@ type Result struct {
 	Orders       int64            `json:"orders,omitempty"`
 	OrdersPerSec float64          `json:"orders_per_second,omitempty"`
 	HTTPRequests int64            `json:"http_requests,omitempty"`
+	CPUCores     float64          `json:"process_cpu_cores,omitempty"` // CPU used by this process (server + client) ÷ window
+	LoadAvg      string           `json:"loadavg_after,omitempty"`
 	Ratio        *float64         `json:"ratio_to_ceiling,omitempty"`
 	Target       string           `json:"target,omitempty"`
 	Met          *bool            `json:"target_met,omitempty"`
@@ -196,6 +198,9 @@ func (rep *Report) print(w io.Writer) {
 		}
 		if r.MeanBytes > 0 {
 			extra = fmt.Sprintf(", mean body %.0f B", r.MeanBytes) + extra
+		}
+		if r.CPUCores > 0 {
+			extra += fmt.Sprintf("; process CPU %.2f of %d cores, load average %s", r.CPUCores, rep.Machine.GOMAXPROCS, r.LoadAvg)
 		}
 		fmt.Fprintf(w, "  %-12s %d ops in %.2fs, p90 %s, mean %s%s\n", r.Name, r.Ops, r.Seconds,
 			fmtMs(r.P90ms), fmtMs(r.MeanMs), extra)

@@ -69,7 +69,8 @@ func provider(method string) (PaymentProvider, bool) {
 	return nil, false
 }
 
-// ownOrder loads one of the caller's orders. Errors: not_found.
+// ownOrder loads one of the caller's orders: a shopper's orders span brand
+// stores, so they are scoped by account, not by tenant. Errors: not_found.
 func (s *Service) ownOrder(ctx context.Context, id int64) (*Order, error) {
 	var o Order
 	if err := s.db.W(ctx).Where("id = ? AND user_id = ?", id, actor.UserID(ctx)).Take(&o).Error; err != nil {
@@ -179,7 +180,7 @@ func (s *Service) lines(ctx context.Context, orderID int64) ([]OrderLine, error)
 // counts sales, starts or renews subscriptions, and emits order.paid.
 func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, method, ref string) error {
 	now := s.now()
-	res := s.db.W(ctx).Model(&Order{}).Where("id = ? AND status = ?", o.ID, OrderPendingPayment).
+	res := s.db.W(ctx).Model(&Order{}).Scopes(tenants.Scope(ctx)).Where("id = ? AND status = ?", o.ID, OrderPendingPayment).
 		Updates(map[string]any{"status": OrderPaid, "paid_at": now, "expires_at": nil, "updated_at": now})
 	if res.Error != nil {
 		return res.Error
@@ -193,7 +194,7 @@ func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, met
 		sold[l.ProductID] += l.Quantity
 	}
 	for pid, n := range sold {
-		if err := s.db.W(ctx).Model(&Product{}).Where("id = ?", pid).Update("sales_count", gorm.Expr("sales_count + ?", n)).Error; err != nil {
+		if err := s.db.W(ctx).Model(&Product{}).Scopes(tenants.Scope(ctx)).Where("id = ?", pid).Update("sales_count", gorm.Expr("sales_count + ?", n)).Error; err != nil {
 			return err
 		}
 		if err := s.touch(ctx, o.TenantID, pid); err != nil {
@@ -216,7 +217,7 @@ func (s *Service) cancel(ctx context.Context, o *Order, reason string, allowPaid
 		from = append(from, OrderPaid)
 	}
 	now := s.now()
-	res := s.db.W(ctx).Model(&Order{}).Where("id = ? AND status IN ?", o.ID, from).
+	res := s.db.W(ctx).Model(&Order{}).Scopes(tenants.Scope(ctx)).Where("id = ? AND status IN ?", o.ID, from).
 		Updates(map[string]any{"status": OrderCancelled, "cancelled_at": now, "cancel_reason": reason, "expires_at": nil, "updated_at": now})
 	if res.Error != nil {
 		return res.Error
