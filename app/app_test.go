@@ -1,28 +1,11 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"runtime"
 	"testing"
 )
-
-func TestAppLifecycle(t *testing.T) {
-	a := NewApp()
-	if a.Version() == "" {
-		t.Fatal("empty version")
-	}
-	ctx := context.Background()
-	a.Startup(ctx)
-	if a.context() != ctx {
-		t.Fatal("Startup did not keep the runtime context")
-	}
-	a.Shutdown(ctx)
-	if a.context() != nil {
-		t.Fatal("Shutdown did not clear the runtime context")
-	}
-}
 
 func TestUserDataBase(t *testing.T) {
 	home := func() (string, error) { return "/home/u", nil }

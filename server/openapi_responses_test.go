@@ -677,6 +677,38 @@ func TestOpenAPIResponses(t *testing.T) {
 	k.ok(owner, "GET", T+"/orders/999999", nil, 404)
 	k.bad(owner, "GET", T+"/orders?status=shipped", nil, 400)
 
+	// The console: the dashboard, and products out and in as CSV.
+	dash := k.ok(owner, "GET", T+"/analytics/dashboard?currency=usd", nil, 200)
+	if st := sub(t, dash.JSON, "store"); st["orders"] == float64(0) || sub(t, dash.JSON, "mall")["orders"] == float64(0) {
+		t.Errorf("dashboard without the scenario's orders: %.400s", dash.Body)
+	}
+	k.ok(owner, "GET", T+"/analytics/dashboard?from=2026-10-01&to=2026-11-25&lang=zh-Hans", nil, 200)
+	k.ok(owner, "GET", T+"/analytics/dashboard?from=2026-11-25&to=2026-11-01", nil, 400)
+	k.ok(owner, "GET", T+"/analytics/dashboard?from=2024-01-01&to=2026-11-25", nil, 400)
+	k.bad(owner, "GET", T+"/analytics/dashboard?from=yesterday", nil, 400)
+	k.ok(op, "GET", T+"/analytics/dashboard", nil, 404)
+	if exp := k.ok(owner, "GET", T+"/products/export", nil, 200); !strings.Contains(string(exp.Body), "DESK-S") {
+		t.Errorf("export: %.300s", exp.Body)
+	}
+	csvHeader := "product_key,kind,name,summary,category,status,attributes,sku_code,sku_name,prices,weight_grams,hs_code," +
+		"origin_country,plan_tier,plan_interval,plan_per_seat,plan_trial_days,plan_features\n"
+	imp := k.send(owner, "POST", T+"/products/import", "text/csv", []byte(csvHeader+
+		"lamp,goods,Imported lamp,,Lighting,draft,Color=Red,IMP-1,Standard,USD:1500;CNY:9900,800,,,,,,,\n"+
+		"bad,goods,,,,,,IMP-2,Bad,QQQ:1,,,,,,,,\n"), 202, true)
+	k.ok(owner, "POST", T+"/products/import", map[string]any{"csv": csvHeader + "x,saas,Imported plan,,,,,IMP-3,Team,USD:900,,,,paid,month,true,0,Reports\n"}, 202)
+	k.send(owner, "POST", T+"/products/import", "text/csv", []byte("name,colour\nLamp,red\n"), 400, true)
+	k.bad(owner, "POST", T+"/products/import", map[string]any{"csv": csvHeader, "dry_run": true}, 400)
+	impID := num(t, imp.JSON["id"])
+	if _, err := env.Srv.Imports.RunImport(ctxBG, impID, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if r := k.ok(owner, "GET", fmt.Sprintf("%s/imports/%d", T, impID), nil, 200); r.JSON["status"] != "done" || r.JSON["imported"] != float64(1) ||
+		len(r.JSON["errors"].([]any)) != 2 {
+		t.Errorf("import: %s", r.Body)
+	}
+	k.ok(owner, "GET", T+"/imports/999999", nil, 404)
+	k.bad(owner, "GET", T+"/imports/abc", nil, 400)
+
 	// The shopper cancels an unpaid order and reads their orders.
 	k.ok(pc, "POST", fmt.Sprintf("/api/v1/orders/%d/cancel", orderC), nil, 200)
 	k.ok(pc, "POST", fmt.Sprintf("/api/v1/orders/%d/cancel", orderC), nil, 409)

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"saasmall/policies"
+	"saasmall/server/analytics"
 	"saasmall/server/audit"
 	"saasmall/server/auth"
 	"saasmall/server/i18n"
@@ -42,6 +44,12 @@ type Config struct {
 	ReservationTTL time.Duration
 }
 
+// JobSlice is how long one run of a long job (a product import, a rebuild of
+// the dashboard's rollup) works before it leaves the rest for a later run:
+// the runner does one job at a time, so it must not hold up the outbox relay
+// or order expiry for long.
+const JobSlice = 5 * time.Second
+
 // Server is one saasmall process.
 type Server struct {
 	cfg      Config
@@ -54,7 +62,11 @@ type Server struct {
 	Stock    *warehouse.Service
 	Audit    *audit.Log
 	Jobs     *jobs.Runner
-	Web      *web.Server
+	// Imports imports and exports products as CSV (imports run as jobs).
+	Imports *mall.Importer
+	// Analytics answers the staff dashboard.
+	Analytics *analytics.Service
+	Web       *web.Server
 	// DemoLogins are the demo sign-ins when Config.Demo seeded them.
 	DemoLogins []DemoLogin
 
@@ -74,6 +86,8 @@ func Migrations() []*store.Migration {
 	ms = append(ms, tenants.Migrations()...)
 	ms = append(ms, warehouse.Migrations()...)
 	ms = append(ms, mall.Migrations()...)
+	ms = append(ms, mall.CSVMigrations()...)
+	ms = append(ms, analytics.Migrations()...) // indexes on the mall's tables: after them
 	return ms
 }
 
@@ -116,9 +130,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Tenants.OnStatusChange(func(ctx context.Context, t *tenants.Tenant) error { return s.Mall.TenantChanged(ctx, t.ID) })
 	s.Mall = mall.New(db, s.Stock, s.Tenants, mall.Config{Now: cfg.Auth.Now, Log: cfg.Log, ReservationTTL: cfg.ReservationTTL})
 	s.Jobs = jobs.New(db, jobs.Options{Poll: cfg.JobPoll, Log: cfg.Log})
+	s.Imports = mall.NewImporter(s.Mall, s.Jobs)
+	s.Analytics = analytics.New(db, analytics.Config{Now: cfg.Auth.Now, Log: cfg.Log})
 	s.registerJobs()
 	s.Web = web.New(web.Deps{Auth: s.Auth, Tenants: s.Tenants, Policies: s.Policies, Audit: s.Audit, Mall: s.Mall, Stock: s.Stock,
-		I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit, BaseURL: cfg.BaseURL})
+		Imports: s.Imports, Analytics: s.Analytics, I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit, BaseURL: cfg.BaseURL})
 	if cfg.Demo {
 		if s.DemoLogins, err = SeedDemo(ctx, s); err != nil {
 			_ = db.Close()
@@ -150,6 +166,25 @@ func (s *Server) registerJobs() {
 	})
 	s.Jobs.Every("mall.prune", time.Hour, func(ctx context.Context, _ []byte) error {
 		return s.Mall.Prune(ctx)
+	})
+	// The dashboard's rollup follows the orders; a first build (or a
+	// rebuild) goes on over several runs.
+	s.Jobs.Every("analytics.rollup", 15*time.Second, func(ctx context.Context, _ []byte) error {
+		_, err := s.Analytics.Refresh(ctx, JobSlice)
+		return err
+	})
+	// A product CSV import runs in slices of JobSlice, each queueing the
+	// next behind the jobs already due.
+	s.Jobs.Handle(mall.ImportJobKind, func(ctx context.Context, payload []byte) error {
+		var job mall.ImportJob
+		if err := json.Unmarshal(payload, &job); err != nil {
+			return err
+		}
+		more, err := s.Imports.RunImport(ctx, job.ImportID, JobSlice)
+		if err == nil && more {
+			err = s.Jobs.Enqueue(ctx, mall.ImportJobKind, job, time.Time{})
+		}
+		return err
 	})
 	// Until the docking hub delivers webhooks, relayed events go nowhere.
 	noop := store.SinkFunc(func(context.Context, store.OutboxEvent) error { return nil })

@@ -48,11 +48,13 @@ type Options struct {
 	JSON        bool
 	Strict      bool
 	CPUProfile  string
-	Keep        bool
-	Seed        int64
-	Only        []string
-	Out         io.Writer // the results table (and JSON)
-	Progress    io.Writer // progress lines; nil: none
+	// ContentionProfile: prefix of mutex and block profiles per endpoint.
+	ContentionProfile string
+	Keep              bool
+	Seed              int64
+	Only              []string
+	Out               io.Writer // the results table (and JSON)
+	Progress          io.Writer // progress lines; nil: none
 }
 
 func defaultOptions() Options {

@@ -224,34 +224,66 @@ func errText(status int, body []byte) string {
 	return fmt.Sprintf("HTTP %d %s", status, body)
 }
 
-// profiler writes the CPU profile of one endpoint's measured window.
+// profiler writes the CPU profile of one endpoint's measured window, and
+// the mutex and block profiles (sampled during measured windows only;
+// cumulative over the windows so far, so use them with -only).
 type profiler struct {
-	f *os.File
+	f          *os.File
+	contention string // path prefix of the mutex and block profiles
 }
 
 func startProfile(o *Options, name string) (*profiler, error) {
-	if o.CPUProfile == "" {
+	if o.CPUProfile == "" && o.ContentionProfile == "" {
 		return nil, nil
 	}
-	path := o.CPUProfile + "." + name + ".pprof"
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+	p := &profiler{}
+	if o.CPUProfile != "" {
+		path := o.CPUProfile + "." + name + ".pprof"
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+		o.logf("  CPU profile → %s", path)
+		p.f = f
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, err
+	if o.ContentionProfile != "" {
+		p.contention = o.ContentionProfile + "." + name
+		runtime.SetMutexProfileFraction(5)
+		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
 	}
-	o.logf("  CPU profile → %s", path)
-	return &profiler{f: f}, nil
+	return p, nil
 }
 
 func (p *profiler) stop() error {
 	if p == nil {
 		return nil
 	}
-	pprof.StopCPUProfile()
-	return p.f.Close()
+	var err error
+	if p.f != nil {
+		pprof.StopCPUProfile()
+		err = p.f.Close()
+	}
+	if p.contention != "" {
+		runtime.SetMutexProfileFraction(0)
+		runtime.SetBlockProfileRate(0)
+		for _, kind := range []string{"mutex", "block"} {
+			f, ferr := os.Create(p.contention + "." + kind + ".pprof")
+			if ferr != nil {
+				return ferr
+			}
+			if werr := pprof.Lookup(kind).WriteTo(f, 0); werr != nil && err == nil {
+				err = werr
+			}
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}
+	return err
 }
 
 // measureGET drives GETs of gen's paths with o.Conns workers: Warmup

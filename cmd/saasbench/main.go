@@ -21,6 +21,14 @@
 //
 //	go run ./cmd/saasbench [-duration 10s] [-conns 64] [-products 10000]
 //	    [-stores 20] [-db postgres://…] [-json] [-strict] [-cpuprofile PREFIX]
+//	    [-contentionprofile PREFIX] [-only search,detail,…] [-shoppers N]
+//	make bench BENCHFLAGS="-duration 5s -json"
+//
+// Profiles cover the measured windows only; the client runs in the same
+// process, so its frames (fasthttp.(*HostClient), main.*) appear beside the
+// server's. Checkout writes one CPU profile per timed round
+// (PREFIX.checkout-rNN.pprof): `go tool pprof -top PREFIX.checkout-r*.pprof`
+// merges them.
 package main
 
 import (
@@ -54,6 +62,7 @@ func main() {
 	fs.BoolVar(&o.JSON, "json", false, "also print the results as JSON")
 	fs.BoolVar(&o.Strict, "strict", false, "exit 3 when a target is missed or a request failed")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each endpoint's measured window to PREFIX.<endpoint>.pprof")
+	fs.StringVar(&o.ContentionProfile, "contentionprofile", "", "write mutex and block profiles to PREFIX.<endpoint>.{mutex,block}.pprof (sampled in measured windows, cumulative: use with -only)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database (SQLite temp dir / PostgreSQL schema) and print where it is")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed of the catalog and the inputs")
 	only := fs.String("only", "", "comma-separated endpoints to measure: "+strings.Join(allEndpoints, ","))

@@ -24,8 +24,10 @@ func (s *Server) routesAll() {
 	})
 	s.routesAuth()
 	s.routesTenants()
+	s.routesConsoleAPI() // before routesMall: GET /products/export must win over /products/:id
 	s.routesMall()
 	s.routesStorefront()
+	s.routesConsole()
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

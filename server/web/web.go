@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"saasmall/server/actor"
+	"saasmall/server/analytics"
 	"saasmall/server/audit"
 	"saasmall/server/auth"
 	"saasmall/server/i18n"
@@ -43,9 +44,13 @@ type Deps struct {
 	Audit    *audit.Log
 	Mall     *mall.Service
 	Stock    *warehouse.Service
-	I18n     *i18n.Bundle
-	DB       Pinger
-	Log      *slog.Logger
+	// Imports and Analytics back the console's CSV and dashboard routes
+	// (handlers_console.go).
+	Imports   *mall.Importer
+	Analytics *analytics.Service
+	I18n      *i18n.Bundle
+	DB        Pinger
+	Log       *slog.Logger
 }
 
 // Config tunes the HTTP layer.

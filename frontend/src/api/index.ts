@@ -1,0 +1,91 @@
+// The console's API: one client (configured in main.ts with the session's
+// token, the language and the sign-out hook) and one typed function per
+// endpoint. Paths are absolute (/api/v1/...): the page lives at /console/ in
+// a browser and at / in the desktop app, and the API is at the same origin.
+import { Client, type Query } from './client'
+import type {
+  AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderView, Page, Permission,
+  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, Warehouse, Module, Action, OrderStatus, ClientSource,
+} from './types'
+
+export { ApiError, Client } from './client'
+export type { Query } from './client'
+export * from './types'
+
+export const api = new Client({ getToken: () => null, getLang: () => 'en' })
+
+const t = (slug: string) => '/api/v1/t/' + encodeURIComponent(slug)
+
+export interface PageQuery {
+  page?: number
+  per_page?: number
+}
+
+export const auth = {
+  login: (email: string, password: string) => api.post<SignIn>('/api/v1/auth/login', { email, password }),
+  logout: () => api.post<void>('/api/v1/auth/logout'),
+  me: () => api.get<Me>('/api/v1/me'),
+  handoff: () => api.post<Handoff>('/api/v1/auth/handoff'),
+}
+
+export const analytics = {
+  dashboard: (slug: string, q: { from?: string; to?: string; currency?: string }) =>
+    api.get<Dashboard>(t(slug) + '/analytics/dashboard', q as Query),
+}
+
+export interface ProductQuery extends PageQuery {
+  q?: string
+  status?: string
+  kind?: string
+}
+
+export const products = {
+  list: (slug: string, q: ProductQuery) => api.get<Page<ProductView>>(t(slug) + '/products', q as Query),
+  get: (slug: string, id: number) => api.get<ProductView>(t(slug) + '/products/' + id),
+  create: (slug: string, p: ProductInput) => api.post<ProductView>(t(slug) + '/products', p),
+  update: (slug: string, id: number, p: Partial<ProductInput>) => api.patch<ProductView>(t(slug) + '/products/' + id, p),
+  importCSV: (slug: string, csv: Blob | string) =>
+    api.request<ImportAccepted>('POST', t(slug) + '/products/import', { body: csv, contentType: 'text/csv' }),
+  importStatus: (slug: string, id: number | string) => api.get<ImportStatus>(t(slug) + '/imports/' + encodeURIComponent(String(id))),
+  exportCSV: (slug: string, q: ProductQuery) => api.download(t(slug) + '/products/export', q as Query, slug + '-products.csv'),
+}
+
+export interface OrderQuery extends PageQuery {
+  status?: OrderStatus | ''
+  client_source?: ClientSource | ''
+  number?: string
+  from?: string
+  to?: string
+}
+
+export const orders = {
+  list: (slug: string, q: OrderQuery) => api.get<Page<OrderView>>(t(slug) + '/orders', q as Query),
+  get: (slug: string, id: number) => api.get<OrderView>(t(slug) + '/orders/' + id),
+  act: (slug: string, id: number, action: 'cancel' | 'confirm-payment' | 'fulfil' | 'complete') =>
+    api.post<OrderView>(t(slug) + '/orders/' + id + '/' + action),
+}
+
+export const stock = {
+  list: (slug: string, q: PageQuery & { sku_ids?: number[]; warehouse_id?: number }) =>
+    api.get<Page<StockLevel>>(t(slug) + '/stock', q as Query),
+  warehouses: (slug: string) => api.get<{ items: Warehouse[] }>(t(slug) + '/warehouses'),
+  adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string }) =>
+    api.post<StockLevel>(t(slug) + '/stock/adjustments', a),
+}
+
+export const admin = {
+  members: (slug: string, q: PageQuery) => api.get<Page<MemberView>>(t(slug) + '/members', q as Query),
+  addMember: (slug: string, email: string, roles: string[]) => api.post<MemberView>(t(slug) + '/members', { email, roles }),
+  setRoles: (slug: string, userId: number, roles: string[]) => api.put<MemberView>(t(slug) + '/members/' + userId + '/roles', { roles }),
+  removeMember: (slug: string, userId: number) => api.del(t(slug) + '/members/' + userId),
+  roles: (slug: string) => api.get<{ items: Role[] }>(t(slug) + '/roles'),
+  createRole: (slug: string, r: { name: string; description?: string; permissions?: Permission[] }) =>
+    api.post<Role>(t(slug) + '/roles', r),
+  updateRole: (slug: string, name: string, r: { description?: string; permissions: Permission[] }) =>
+    api.put<Role>(t(slug) + '/roles/' + encodeURIComponent(name), r),
+  deleteRole: (slug: string, name: string) => api.del(t(slug) + '/roles/' + encodeURIComponent(name)),
+  policies: (slug: string) => api.get<{ items: Policy[] }>(t(slug) + '/policies'),
+  grant: (slug: string, p: { user_id: number; object: Module; action: Action }) => api.post<Policy>(t(slug) + '/policies', p),
+  revoke: (slug: string, p: { user_id: number; object: Module; action: Action }) => api.del(t(slug) + '/policies', p),
+  audit: (slug: string, q: PageQuery & { action?: string; actor?: number }) => api.get<Page<AuditEntry>>(t(slug) + '/audit', q as Query),
+}

@@ -1,0 +1,669 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"saasmall/frontend"
+	"saasmall/server"
+	"saasmall/server/servertest"
+	"saasmall/tenants"
+)
+
+// The staff console (frontend/, embedded and served at /console) in headless
+// Chromium against a real server with the demo data: sign in as a tenant
+// admin who works in two tenants, switch tenant, the dashboard's charts,
+// the hand-off QR code, a product with two SKUs, a CSV import of 1,000
+// products with 3 bad rows, a permission granted in the role matrix that gives
+// a member a new screen, and Chinese. Each step is saved as
+// build/screenshots/console-NN-<step>.png.
+
+func TestConsoleBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (apt-get install chromium): browser tests must run in CI", chromiumPath)
+		}
+		t.Skipf("%s is missing: apt-get install chromium to run the console browser test", chromiumPath)
+	}
+	if !frontend.Built() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("frontend/dist/index.html is missing: CI must build the console first (make console)")
+		}
+		t.Skip("the console is not built (frontend/dist/index.html is missing): run `make console`, then this test")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+
+	env := servertest.New(t)
+	ctx := context.Background()
+	if _, err := server.SeedDemo(ctx, env.Srv); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Srv.Mall.Catalog.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitStores(t, env, "cloudnine", "gearhub")
+	// The job runner processes CSV imports.
+	bg, stopBG := context.WithCancel(ctx)
+	t.Cleanup(stopBG)
+	env.Srv.StartBackground(bg)
+
+	// The demo's CloudNine owner also administers GearHub: staff in two tenants.
+	gearhub, err := env.Srv.Tenants.BySlug(ctx, "gearhub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Srv.Tenants.AddMember(tenants.WithTenant(ctx, gearhub), tenants.AddMemberInput{Email: "owner@cloudnine.test", Roles: []string{"admin"}}); err != nil {
+		t.Fatal(err)
+	}
+	consoleOrders(t, env)
+	env.Listen()
+
+	shots := filepath.Join("..", "build", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Screenshots of an earlier run would mix with this one's.
+	old, _ := filepath.Glob(filepath.Join(shots, "console-*.png"))
+	for _, f := range old {
+		_ = os.Remove(f)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+	tctx, cancel := context.WithTimeout(bctx, 4*time.Minute)
+	defer cancel()
+
+	c := &consoleTab{t: t, ctx: tctx, dir: shots, base: env.Base}
+	c.watch()
+	c.do(chromedp.EmulateViewport(1440, 900))
+
+	// /console redirects to /console/, which shows the sign-in page.
+	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(env.Base+"/console"))
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("open /console: %v %v", resp, err)
+	}
+	if loc := c.location(); !strings.HasPrefix(loc, env.Base+"/console/") {
+		t.Fatalf("/console went to %s, want /console/", loc)
+	}
+	c.waitVisible(`[data-testid=signin]`)
+	c.shot("signin")
+
+	// A wrong password: the server's message on the form.
+	c.signIn("accountant@cloudnine.test", "not-the-password", false)
+	c.waitText(`[data-testid=signin-error]`, "")
+	c.shot("signin-error")
+
+	// The accountant (finance + mall read) has no stock screen yet.
+	c.signIn("accountant@cloudnine.test", server.DemoPassword, true)
+	c.waitVisible(`[data-testid=nav-dashboard]`)
+	if c.exists(`[data-testid=nav-stock]`) || c.exists(`[data-testid=nav-roles]`) {
+		t.Fatal("the accountant sees the stock or roles screen before any grant")
+	}
+	c.shot("accountant-before")
+	c.signOut()
+
+	// The tenant admin, in CloudNine first.
+	c.signIn("owner@cloudnine.test", server.DemoPassword, true)
+	c.waitText(`[data-testid=tenant-current]`, "CloudNine")
+	c.waitVisible(`[data-testid=nav-roles]`)
+
+	// Switch to GearHub.
+	c.click(`[data-testid=tenant-switcher] button`)
+	c.click(`[data-testid=tenant-option-gearhub]`)
+	c.waitTenant("GearHub")
+
+	// The dashboard over the days of the seeded orders (the test clock's and
+	// the real one's, whichever the orders carry).
+	from, to := env.Clock.Now(), time.Now().UTC()
+	if to.Before(from) {
+		from, to = to, from
+	}
+	from, to = from.AddDate(0, 0, -7), to.AddDate(0, 0, 1)
+	c.open(fmt.Sprintf("/console/#/dashboard?from=%s&to=%s&currency=USD", from.Format(time.DateOnly), to.Format(time.DateOnly)))
+	if c.exists(`[data-testid=dash-unavailable]`) {
+		t.Log("STEP NOT RUN: the dashboard API (GET /api/v1/t/{tenant}/analytics/dashboard) is not on this server yet")
+	} else {
+		c.waitVisible(`[data-testid=chart-by-day] canvas`)
+		n := c.pollInt(`(() => {
+			const drawn = c => { if (!c.width || !c.height) return false
+				const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+				for (let i = 3; i < d.length; i += 4 * 13) if (d[i]) return true
+				return false }
+			const n = [...document.querySelectorAll('[data-testid^="chart-"] canvas')].filter(drawn).length
+			return n >= 3 ? n : 0 })()`)
+		if n < 3 {
+			t.Fatalf("%d charts drawn, want 3", n)
+		}
+		if got := c.text(`[data-testid=kpi-orders]`); got == "0" || got == "" {
+			t.Errorf("dashboard orders = %q, want the seeded orders", got)
+		}
+		c.waitText(`[data-testid=top-products]`, "K8 Mechanical Keyboard")
+		c.shot("dashboard")
+	}
+
+	// Sign in on a phone: the hand-off QR code.
+	c.click(`[data-testid=user-menu] button`)
+	c.click(`[data-testid=menu-handoff]`)
+	c.waitVisible(`[data-testid=handoff-qr]`)
+	if src := c.attr(`[data-testid=handoff-qr]`, "src"); !strings.HasPrefix(src, "data:image/png;base64,") {
+		t.Errorf("hand-off QR src = %.40q", src)
+	}
+	c.shot("handoff")
+	c.press(kb.Escape)
+	c.waitGone(`[data-testid=handoff-qr]`)
+
+	// A product with two SKUs.
+	c.click(`[data-testid=nav-products]`)
+	c.waitVisible(`[data-testid=products-table]`)
+	c.click(`[data-testid=products-new]`)
+	c.waitVisible(`[data-testid=pe-save]`)
+	c.fill(`pe-name`, "Desk Lamp LX 台灯")
+	c.fill(`pe-category`, "Lighting")
+	c.fill(`pe-sku-0-code`, "LAMP-LX-W")
+	c.fill(`pe-sku-0-name`, "White")
+	c.fill(`pe-sku-0-price-0`, "24.50")
+	c.click(`[data-testid=pe-add-sku]`)
+	c.fill(`pe-sku-1-code`, "LAMP-LX-B")
+	c.fill(`pe-sku-1-name`, "Black")
+	c.fill(`pe-sku-1-price-0`, "26")
+	c.shot("product-form")
+	c.click(`[data-testid=pe-save]`)
+	c.waitGone(`[data-testid=pe-save]`)
+	c.waitText(`[data-testid=products-table]`, "Desk Lamp LX")
+	c.waitText(`[data-testid=products-table]`, "LAMP-LX-W, LAMP-LX-B")
+	c.shot("product-created")
+	lamp := consoleProduct(t, env, gearhub, "Desk Lamp LX")
+	if len(lamp.SKUs) != 2 || lamp.SKUs[0].Prices[0].Amount != 2450 || lamp.SKUs[1].Prices[0].Amount != 2600 {
+		t.Fatalf("created product: %+v", lamp.SKUs)
+	}
+
+	// CSV import: 1,000 products, 3 of them bad.
+	if !consoleRouteExists(env, "POST", "/api/v1/t/:tenant/products/import") {
+		t.Log("STEP NOT RUN: the CSV import API (POST /api/v1/t/{tenant}/products/import) is not on this server yet")
+	} else {
+		csvPath := filepath.Join(t.TempDir(), "products.csv")
+		bad := writeImportCSV(t, csvPath, 1000)
+		c.click(`[data-testid=products-import]`)
+		c.waitVisible(`[data-testid=import-choose]`)
+		c.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=import-file]`), []string{csvPath}))
+		c.waitText(`[data-testid=import-file-name]`, "products.csv")
+		c.click(`[data-testid=import-start]`)
+		c.waitVisibleFor(`[data-testid=import-finished]`, 2*time.Minute)
+		if got := c.text(`[data-testid=import-imported]`); got != "997" {
+			t.Errorf("imported = %s, want 997", got)
+		}
+		if got := c.text(`[data-testid=import-failed]`); got != "3" {
+			t.Errorf("failed = %s, want 3", got)
+		}
+		rows := c.eval(`[...document.querySelectorAll('[data-testid=import-errors] tbody tr td:first-child')].map(td => td.textContent.trim()).join(',')`)
+		if want := strings.Join(bad, ","); rows != want {
+			t.Errorf("error rows = %q, want %q", rows, want)
+		}
+		c.shot("import")
+		c.press(kb.Escape)
+		c.waitGone(`[data-testid=import-finished]`)
+	}
+
+	// Orders: the bank transfer placed on the app waits for the store; confirm it.
+	c.click(`[data-testid=nav-orders]`)
+	c.waitVisible(`[data-testid=orders-table]`)
+	c.click(`[data-testid=order-transfer]`)
+	c.waitVisible(`[data-testid=order-confirm-payment]`)
+	c.waitText(`[data-testid=order-timeline]`, "Bank transfer awaiting confirmation")
+	c.shot("order-detail")
+	c.click(`[data-testid=order-confirm-payment]`)
+	c.click(`.confirm-box .el-button--danger`)
+	c.waitText(`[data-testid=order-status]`, "Paid")
+	c.waitText(`[data-testid=order-timeline]`, "Paid")
+	c.shot("order-paid")
+	c.press(kb.Escape)
+	c.waitGone(`[data-testid=order-confirm-payment]`)
+
+	// Stock per SKU and warehouse, with the demo's opening stock.
+	c.click(`[data-testid=nav-stock]`)
+	c.waitText(`[data-testid=stock-table]`, "K8-BRN")
+	c.shot("stock")
+
+	// Back in CloudNine: give the accountant role warehouse read in the matrix.
+	c.click(`[data-testid=tenant-switcher] button`)
+	c.click(`[data-testid=tenant-option-cloudnine]`)
+	c.waitTenant("CloudNine")
+	c.click(`[data-testid=nav-roles]`)
+	c.waitVisible(`[data-testid=role-row-accountant]`)
+	if !c.has(`[data-testid="cell-owner-admin-write"] input:disabled`) {
+		t.Error("the owner's row can be edited")
+	}
+	c.click(`[data-testid="cell-accountant-warehouse-read"]`)
+	c.waitText(`[data-testid=roles-save]`, "1")
+	c.shot("roles-matrix")
+	c.click(`[data-testid=roles-save]`)
+	c.poll(`document.querySelector('[data-testid=roles-save]').disabled`)
+	if !c.has(`[data-testid="cell-accountant-warehouse-read"] input:checked`) {
+		t.Error("after saving, the accountant's warehouse read is not ticked")
+	}
+
+	// Members, direct grants, and the audit log that recorded the change.
+	c.click(`[data-testid=nav-members]`)
+	c.waitText(`[data-testid=members-table]`, "accountant@cloudnine.test")
+	c.shot("members")
+	c.click(`[data-testid=nav-grants]`)
+	c.waitVisible(`[data-testid=grants-table]`)
+	c.shot("grants")
+	c.click(`[data-testid=nav-audit]`)
+	c.waitText(`[data-testid=audit-table]`, "role.update")
+	c.shot("audit")
+	c.signOut()
+
+	// The accountant now has the stock screen.
+	c.signIn("accountant@cloudnine.test", server.DemoPassword, true)
+	c.waitVisible(`[data-testid=nav-stock]`)
+	c.click(`[data-testid=nav-stock]`)
+	c.waitVisible(`[data-testid=stock-table]`)
+	c.shot("accountant-stock")
+
+	// In Chinese.
+	c.click(`[data-testid=lang-switcher] button`)
+	c.click(`[data-testid=lang-zh-Hans]`)
+	c.waitText(`[data-testid=nav-stock]`, "库存")
+	c.waitText(`[data-testid=page-title]`, "库存")
+	c.shot("accountant-stock-zh")
+	c.click(`[data-testid=nav-orders]`)
+	c.waitVisible(`[data-testid=orders-table]`)
+	c.shot("orders-zh")
+
+	c.assertNoPageErrors()
+}
+
+// consoleOrders places demo orders: goods at GearHub on two channels (one
+// paid, one waiting for a bank transfer) and a SaaS plan at CloudNine.
+func consoleOrders(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	refresh(t, env)
+	keyboard := demoProduct(t, env, "K8 Mechanical Keyboard")
+	dock := demoProduct(t, env, "USB-C Dock")
+	crm := demoProduct(t, env, "CloudNine CRM")
+	for i, o := range []struct {
+		source string
+		sku    int64
+		qty    int64
+		pay    string
+	}{
+		{"mobile", keyboard.SKUs[0].ID, 2, "sandbox"},
+		{"pc", dock.SKUs[0].ID, 1, "sandbox"},
+		{"app", keyboard.SKUs[1].ID, 1, "offline"},
+		{"applet", crm.SKUs[2].ID, 3, "sandbox"}, // Business (yearly): no trial
+	} {
+		c := env.Login("shopper@saasmall.test", server.DemoPassword, o.source)
+		addToCart(t, c, o.sku, o.qty)
+		r := checkout(c, fmt.Sprintf("console-%d", i), "USD").Want(t, 201)
+		want := 200
+		if o.pay == "offline" {
+			want = 202 // a bank transfer: staff confirm it later
+		}
+		for _, id := range orderIDs(r) {
+			c.Do("POST", fmt.Sprintf("/api/v1/orders/%d/pay", id), map[string]any{"method": o.pay, "card_number": "4242424242424242"},
+				"Idempotency-Key", fmt.Sprintf("console-pay-%d", id)).Want(t, want)
+		}
+	}
+}
+
+// consoleProduct finds a product of the tenant by name through the staff API's service.
+func consoleProduct(t *testing.T, env *servertest.Env, ten *tenants.Tenant, name string) consoleProductView {
+	t.Helper()
+	owner := env.Login("owner@gearhub.test", server.DemoPassword, "pc")
+	r := owner.Do("GET", "/api/v1/t/"+ten.Slug+"/products?q="+url.QueryEscape(name), nil).Want(t, 200)
+	items, _ := r.JSON["items"].([]any)
+	for _, it := range items {
+		p := it.(map[string]any)
+		if p["name"] != nil && strings.HasPrefix(p["name"].(string), name) {
+			var v consoleProductView
+			for _, s := range p["skus"].([]any) {
+				sm := s.(map[string]any)
+				var sku consoleSKU
+				for _, pr := range sm["prices"].([]any) {
+					sku.Prices = append(sku.Prices, consolePrice{Amount: n64(pr.(map[string]any)["amount"])})
+				}
+				v.SKUs = append(v.SKUs, sku)
+			}
+			return v
+		}
+	}
+	t.Fatalf("no product %q in %s", name, r.Body)
+	return consoleProductView{}
+}
+
+type consolePrice struct{ Amount int64 }
+type consoleSKU struct{ Prices []consolePrice }
+type consoleProductView struct{ SKUs []consoleSKU }
+
+func consoleRouteExists(env *servertest.Env, method, path string) bool {
+	for _, rt := range env.Srv.Web.Routes() {
+		if rt.Method == method && rt.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// writeImportCSV writes n goods products, one SKU each, in the CSV export's
+// columns; three of them are bad. It returns the bad rows' numbers (the
+// header is row 1).
+func writeImportCSV(t *testing.T, path string, n int) []string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("product_key,kind,name,summary,category,status,attributes,sku_code,sku_name,prices,weight_grams,hs_code,origin_country,plan_tier,plan_interval,plan_per_seat,plan_trial_days,plan_features\n")
+	var bad []string
+	for i := 1; i <= n; i++ {
+		kind, name, prices := "goods", fmt.Sprintf("Import widget %04d", i), "USD:1000;CNY:7000"
+		switch i {
+		case 100:
+			prices = "USD:-5" // negative price
+		case 500:
+			name = "" // no name
+		case 900:
+			kind = "gadget" // no such kind
+		}
+		if i == 100 || i == 500 || i == 900 {
+			bad = append(bad, strconv.Itoa(i+1))
+		}
+		fmt.Fprintf(&b, "imp-%04d,%s,%s,Imported in the browser test,Widgets,draft,Color=Blue,IMP-%04d,Standard,%s,250,847160,CN,,,,,\n",
+			i, kind, name, i, prices)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bad
+}
+
+// consoleTab drives one browser tab through the console.
+type consoleTab struct {
+	t    *testing.T
+	ctx  context.Context
+	dir  string
+	base string
+	n    int
+
+	mu       sync.Mutex
+	problems []string // JS exceptions and CSP violations
+}
+
+// watch records uncaught exceptions and Content-Security-Policy violations;
+// other console errors (a 403 the console expects, say) are only logged.
+func (c *consoleTab) watch() {
+	err := chromedp.Listen(c.ctx, func(ev any) {
+		var msg string
+		bad := false
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg, bad = "exception: "+e.ExceptionDetails.Text, true
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level != log.EntryLevelError {
+				return
+			}
+			msg = "log: " + e.Entry.Text + " " + e.Entry.URL
+			bad = strings.Contains(e.Entry.Text, "Content Security Policy")
+		case *runtime.EventConsoleAPICalled:
+			if e.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			msg = "console.error:"
+			for _, a := range e.Args {
+				msg += " " + string(a.Value) + a.Description
+			}
+			bad = strings.Contains(msg, "Content Security Policy") || strings.Contains(msg, "[Vue warn]")
+		default:
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if bad {
+			c.problems = append(c.problems, msg)
+		} else {
+			c.t.Log("browser:", msg)
+		}
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *consoleTab) assertNoPageErrors() {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.problems {
+		c.t.Errorf("page error: %s", p)
+	}
+}
+
+func (c *consoleTab) do(actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, actions...); err != nil {
+		c.fail("%v", err)
+	}
+}
+
+// fail stops the test with a screenshot of where it stood.
+func (c *consoleTab) fail(format string, args ...any) {
+	c.t.Helper()
+	if png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot()); err == nil {
+		_ = os.WriteFile(filepath.Join(c.dir, "console-failed.png"), png, 0o644)
+	}
+	c.assertNoPageErrors()
+	c.t.Fatalf(format, args...)
+}
+
+func (c *consoleTab) open(path string) {
+	c.t.Helper()
+	c.do(chromedp.Navigate(c.base + path))
+}
+
+func (c *consoleTab) location() string {
+	c.t.Helper()
+	loc, err := chromedp.Run(c.ctx, chromedp.Location())
+	if err != nil {
+		c.fail("%v", err)
+	}
+	return loc
+}
+
+func (c *consoleTab) eval(js string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		c.fail("eval %s: %v", js, err)
+	}
+	return v
+}
+
+func (c *consoleTab) has(css string) bool {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`!!document.querySelector(`+strconv.Quote(css)+`)`))
+	if err != nil {
+		c.fail("%v", err)
+	}
+	return v
+}
+
+func (c *consoleTab) exists(css string) bool { return c.has(css) }
+
+// poll waits until the expression is truthy (10 s).
+func (c *consoleTab) poll(expr string) {
+	c.t.Helper()
+	c.pollFor(expr, 10*time.Second)
+}
+
+func (c *consoleTab) pollFor(expr string, d time.Duration) {
+	c.t.Helper()
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		c.fail("waiting for %s: %v", expr, err)
+	}
+}
+
+func (c *consoleTab) pollInt(expr string) int {
+	c.t.Helper()
+	n, err := chromedp.Run(c.ctx, chromedp.Poll[int](expr, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
+	if err != nil {
+		c.fail("waiting for %s: %v", expr, err)
+	}
+	return n
+}
+
+// visibleJS is true when css matches an element that is shown.
+func visibleJS(css string) string {
+	return `(() => { const el = document.querySelector(` + strconv.Quote(css) + `); if (!el) return false;
+		const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+		return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' })()`
+}
+
+func (c *consoleTab) waitVisible(css string) {
+	c.t.Helper()
+	c.waitVisibleFor(css, 10*time.Second)
+}
+
+func (c *consoleTab) waitVisibleFor(css string, d time.Duration) {
+	c.t.Helper()
+	c.pollFor(visibleJS(css), d)
+}
+
+func (c *consoleTab) waitGone(css string) {
+	c.t.Helper()
+	c.poll(`!` + visibleJS(css))
+}
+
+// waitText waits until the element's text contains want (any text when
+// want is "").
+func (c *consoleTab) waitText(css, want string) {
+	c.t.Helper()
+	js := `(() => { const el = document.querySelector(` + strconv.Quote(css) + `); return !!el && el.textContent.trim() !== '' && el.textContent.includes(` + strconv.Quote(want) + `) })()`
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		c.fail("%s never said %q; it says %q (%v)", css, want, c.text(css), err)
+	}
+}
+
+func (c *consoleTab) text(css string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(() => { const el = document.querySelector(`+strconv.Quote(css)+`); return el ? el.textContent.trim() : '' })()`))
+	if err != nil {
+		c.t.Fatalf("text of %s: %v", css, err)
+	}
+	return v
+}
+
+func (c *consoleTab) attr(css, name string) string {
+	c.t.Helper()
+	return c.eval(`(() => { const el = document.querySelector(` + strconv.Quote(css) + `); return el ? (el.getAttribute(` + strconv.Quote(name) + `) || '') : '' })()`)
+}
+
+// click waits until a user could click the element: it is shown, has
+// stopped moving (menus and dialogs open with an animation), and nothing lies
+// over its middle (a loading mask, a closing drawer's overlay); then clicks it.
+func (c *consoleTab) click(css string) {
+	c.t.Helper()
+	c.waitVisible(css)
+	q := strconv.Quote(css)
+	c.poll(`(() => { const el = document.querySelector(` + q + `); if (!el) return false;
+		const r = el.getBoundingClientRect(), k = [r.x, r.y, r.width, r.height].join(',');
+		const seen = (window.__consoleRects = window.__consoleRects || {}), prev = seen[` + q + `];
+		seen[` + q + `] = k;
+		const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+		return prev === k && !!hit && (hit === el || el.contains(hit) || hit.contains(el)) })()`)
+	c.do(chromedp.Click(chromedp.CSS(css)))
+}
+
+// fill types into the input of an Element Plus field by its data-testid (on
+// the <input> itself, or on the component's root).
+func (c *consoleTab) fill(testid, value string) {
+	c.t.Helper()
+	sel := fmt.Sprintf(`input[data-testid=%q], [data-testid=%q] input`, testid, testid)
+	c.waitVisible(sel)
+	js := `(() => { const el = document.querySelector(` + strconv.Quote(sel) + `);
+		el.focus(); el.value = ` + strconv.Quote(value) + `;
+		el.dispatchEvent(new Event('input', { bubbles: true }));
+		el.dispatchEvent(new Event('change', { bubbles: true }));
+		el.blur(); return el.value })()`
+	c.eval(js)
+}
+
+func (c *consoleTab) press(key string) {
+	c.t.Helper()
+	c.do(chromedp.KeyEvent(key))
+}
+
+// waitTenant waits until the console has switched to the tenant (its name
+// in the header, its permissions loaded).
+func (c *consoleTab) waitTenant(name string) {
+	c.t.Helper()
+	c.waitText(`[data-testid=tenant-current]`, name)
+	c.poll(`!document.querySelector('[data-testid=tenant-switcher] .is-loading')`)
+}
+
+func (c *consoleTab) signIn(email, password string, ok bool) {
+	c.t.Helper()
+	c.waitVisible(`[data-testid=signin-submit]`)
+	c.fill("signin-email", email)
+	c.fill("signin-password", password)
+	c.click(`[data-testid=signin-submit]`)
+	if ok {
+		c.waitVisible(`[data-testid=nav]`)
+	}
+}
+
+func (c *consoleTab) signOut() {
+	c.t.Helper()
+	c.click(`[data-testid=user-menu] button`)
+	c.click(`[data-testid=menu-logout]`)
+	c.waitVisible(`[data-testid=signin]`)
+}
+
+// shot saves a screenshot as build/screenshots/console-NN-<step>.png.
+func (c *consoleTab) shot(step string) {
+	c.t.Helper()
+	c.n++
+	// Let transitions (dialogs, drawers, messages) finish.
+	c.do(chromedp.Sleep(350 * time.Millisecond))
+	png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		c.fail("screenshot %s: %v", step, err)
+	}
+	name := filepath.Join(c.dir, fmt.Sprintf("console-%02d-%s.png", c.n, step))
+	if err := os.WriteFile(name, png, fs.FileMode(0o644)); err != nil {
+		c.t.Fatal(err)
+	}
+}
