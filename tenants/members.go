@@ -185,6 +185,9 @@ type Membership struct {
 		Name string `json:"name"`
 	} `json:"tenant"`
 	Roles []string `json:"roles"`
+	// Permissions are the effective "module:action" grants there (roles and
+	// direct grants), filled in by the caller that holds the enforcer.
+	Permissions []string `json:"permissions"`
 }
 
 // MembershipsOf lists the tenants the caller belongs to and their roles there.
@@ -209,6 +212,7 @@ func (s *Service) MembershipsOf(ctx context.Context, rolesByTenant map[int64][]s
 		if m.Roles == nil {
 			m.Roles = []string{}
 		}
+		m.Permissions = []string{}
 		out = append(out, m)
 	}
 	return out, nil

@@ -151,6 +151,17 @@ func (in *RegisterInput) validate() error {
 // CreateUser creates an account without signing it in (provisioning, CLI,
 // demo seed). Errors: invalid_input, email_taken.
 func (s *Service) CreateUser(ctx context.Context, in RegisterInput, operator bool) (*User, error) {
+	u, err := s.prepareUser(ctx, in, operator)
+	if err != nil {
+		return nil, err
+	}
+	return u, s.insertUser(ctx, u)
+}
+
+// prepareUser validates a new account and hashes its password. Hashing
+// takes tens of milliseconds: callers do it before their write transaction,
+// never inside it, so the single SQLite writer is not held meanwhile.
+func (s *Service) prepareUser(ctx context.Context, in RegisterInput, operator bool) (*User, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -159,23 +170,29 @@ func (s *Service) CreateUser(ctx context.Context, in RegisterInput, operator boo
 		return nil, apperr.Internal(err)
 	}
 	now := s.cfg.Now()
-	u := &User{Email: in.Email, Name: in.Name, Locale: in.Locale, PasswordHash: h, PlatformOperator: operator, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+	return &User{Email: in.Email, Name: in.Name, Locale: in.Locale, PasswordHash: h, PlatformOperator: operator, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+func (s *Service) insertUser(ctx context.Context, u *User) error {
 	if err := s.db.W(ctx).Create(u).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, &apperr.Error{Kind: apperr.KindConflict, Code: "email_taken", Fields: map[string]apperr.FieldError{"email": {Code: "email_taken"}}}
+			return &apperr.Error{Kind: apperr.KindConflict, Code: "email_taken", Fields: map[string]apperr.FieldError{"email": {Code: "email_taken"}}}
 		}
-		return nil, apperr.Internal(err)
+		return apperr.Internal(err)
 	}
-	return u, nil
+	return nil
 }
 
 // Register creates an account and signs it in on the caller's channel.
 // Anyone may call it. Errors: invalid_input, email_taken.
 func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (*SignIn, error) {
+	u, err := s.prepareUser(ctx, in, false)
+	if err != nil {
+		return nil, err
+	}
 	var out *SignIn
-	err := s.db.Tx(ctx, func(ctx context.Context) error {
-		u, err := s.CreateUser(ctx, in, false)
-		if err != nil {
+	err = s.db.Tx(ctx, func(ctx context.Context) error {
+		if err := s.insertUser(ctx, u); err != nil {
 			return err
 		}
 		out, err = s.newSession(ctx, u, m, "register")
@@ -298,12 +315,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput, m Meta) (*SignIn, er
 		return nil, errInvalidCredentials
 	}
 	s.byAccount.reset(acctKey)
+	newHash := ""
+	if rehash {
+		newHash, _ = s.hash.Hash(ctx, in.Password) // before the transaction, as above
+	}
 	var out *SignIn
 	err = s.db.Tx(ctx, func(ctx context.Context) error {
-		if rehash {
-			if h, err := s.hash.Hash(ctx, in.Password); err == nil {
-				s.db.W(ctx).Model(&User{}).Where("id = ?", u.ID).Update("password_hash", h)
-			}
+		if newHash != "" {
+			s.db.W(ctx).Model(&User{}).Where("id = ?", u.ID).Update("password_hash", newHash)
 		}
 		var err error
 		out, err = s.newSession(ctx, &u, m, "password")

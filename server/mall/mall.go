@@ -6,6 +6,7 @@ package mall
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -68,10 +69,17 @@ func (s *Service) AdjustStock(ctx context.Context, in warehouse.Adjustment) (war
 // GoodsSKU reports whether skuID is a goods SKU of the tenant in ctx (the
 // warehouse's check before it adjusts stock).
 func (s *Service) GoodsSKU(ctx context.Context, skuID int64) (bool, error) {
-	var n int64
-	err := s.db.R(ctx).Model(&SKU{}).Scopes(tenants.Scope(ctx)).
-		Where("id = ? AND product_id IN (SELECT id FROM products WHERE kind = ?)", skuID, KindGoods).Count(&n).Error
-	return n > 0, err
+	var k SKU
+	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Select("id", "product_id").Where("id = ?", skuID).Take(&k).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var kinds []string
+	err = s.db.R(ctx).Model(&Product{}).Scopes(tenants.Scope(ctx)).Where("id = ?", k.ProductID).Pluck("kind", &kinds).Error
+	return len(kinds) == 1 && kinds[0] == KindGoods, err
 }
 
 // Tenants is what the mall needs of the tenants service.

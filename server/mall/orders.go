@@ -311,6 +311,8 @@ type OrderQuery struct {
 	Status string `query:"status"`
 	Source string `query:"client_source"`
 	Number string `query:"number"`
+	From   string `query:"from"` // YYYY-MM-DD, UTC, inclusive
+	To     string `query:"to"`   // YYYY-MM-DD, UTC, inclusive
 }
 
 func (q *OrderQuery) validate() error {
@@ -325,6 +327,11 @@ func (q *OrderQuery) validate() error {
 	}
 	if len(q.Number) > 32 {
 		f.Add("number", "too_long", "Max", 32)
+	}
+	for _, d := range []struct{ field, v string }{{"from", q.From}, {"to", q.To}} {
+		if _, err := time.Parse(time.DateOnly, d.v); d.v != "" && err != nil {
+			f.Add(d.field, "invalid_date")
+		}
 	}
 	return f.Err()
 }
@@ -341,6 +348,12 @@ func (s *Service) listOrders(ctx context.Context, db *gorm.DB, q OrderQuery) (st
 	}
 	if q.Number != "" {
 		db = db.Where("number = ?", strings.ToUpper(strings.TrimSpace(q.Number)))
+	}
+	if t, err := time.Parse(time.DateOnly, q.From); err == nil {
+		db = db.Where("created_at >= ?", t)
+	}
+	if t, err := time.Parse(time.DateOnly, q.To); err == nil {
+		db = db.Where("created_at < ?", t.AddDate(0, 0, 1))
 	}
 	var total int64
 	if err := db.Count(&total).Error; err != nil {

@@ -23,8 +23,9 @@ type ReadModel struct {
 	mu   sync.Mutex // serialises refreshes
 	last int64      // last applied catalog_changes id
 
-	skuMu sync.RWMutex
-	skus  map[int64]*SKUInfo // visible SKUs by id
+	skuMu     sync.RWMutex
+	skus      map[int64]*SKUInfo // visible SKUs by id
+	skusByPro map[int64][]int64  // product id → its SKU ids in skus
 }
 
 // SKUInfo is what cart and checkout need of a visible SKU.
@@ -68,21 +69,19 @@ func (m *ReadModel) setSKUs(products []int64, infos []*SKUInfo, replace bool) {
 	m.skuMu.Lock()
 	defer m.skuMu.Unlock()
 	if replace || m.skus == nil {
-		m.skus = map[int64]*SKUInfo{}
+		m.skus, m.skusByPro = map[int64]*SKUInfo{}, map[int64][]int64{}
 	}
-	if len(products) > 0 {
-		drop := map[int64]bool{}
-		for _, id := range products {
-			drop[id] = true
+	// Only the refreshed products' SKUs change: a refresh costs what it
+	// touches, not the size of the catalog.
+	for _, pid := range products {
+		for _, id := range m.skusByPro[pid] {
+			delete(m.skus, id)
 		}
-		for id, k := range m.skus {
-			if drop[k.ProductID] {
-				delete(m.skus, id)
-			}
-		}
+		delete(m.skusByPro, pid)
 	}
 	for _, k := range infos {
 		m.skus[k.ID] = k
+		m.skusByPro[k.ProductID] = append(m.skusByPro[k.ProductID], k.ID)
 	}
 }
 

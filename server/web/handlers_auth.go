@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"saasmall/policies"
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
 	"saasmall/server/auth"
@@ -160,6 +161,19 @@ func (s *Server) me(c *fiber.Ctx) error {
 	ms, err := s.Tenants.MembershipsOf(ctx, roles)
 	if err != nil {
 		return err
+	}
+	for i := range ms {
+		for _, obj := range policies.Objects {
+			for _, act := range policies.Actions {
+				ok, err := s.Policies.Enforce(ctx, ms[i].Tenant.ID, cur.Actor.UserID, obj, act)
+				if err != nil {
+					return err
+				}
+				if ok {
+					ms[i].Permissions = append(ms[i].Permissions, obj+":"+act)
+				}
+			}
+		}
 	}
 	a := cur.Actor
 	return c.JSON(fiber.Map{

@@ -297,7 +297,8 @@ func (s *Server) checkout(c *fiber.Ctx) error {
 
 func orderQuery(c *fiber.Ctx) (mall.OrderQuery, error) {
 	p, err := pageReq(c)
-	return mall.OrderQuery{PageRequest: p, Status: c.Query("status"), Source: c.Query("client_source"), Number: c.Query("number")}, err
+	return mall.OrderQuery{PageRequest: p, Status: c.Query("status"), Source: c.Query("client_source"), Number: c.Query("number"),
+		From: c.Query("from"), To: c.Query("to")}, err
 }
 
 func (s *Server) myOrders(c *fiber.Ctx) error {

@@ -40,9 +40,15 @@ var apperrCSRF = apperr.Error{Kind: apperr.KindForbidden, Code: "csrf_failed"}
 func (s *Server) handle(method, path string, a Access, h fiber.Handler) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Access: a})
 	var guard fiber.Handler
+	add := func(handlers ...fiber.Handler) {
+		s.app.Add(method, path, handlers...)
+		if method == fiber.MethodGet { // HEAD answers like GET, without the body (monitors, link checkers)
+			s.app.Add(fiber.MethodHead, path, handlers...)
+		}
+	}
 	switch a.Kind {
 	case AccessPublic:
-		s.app.Add(method, path, h)
+		add(h)
 		return
 	case AccessSigned:
 		guard = s.requireSigned
@@ -53,7 +59,7 @@ func (s *Server) handle(method, path string, a Access, h fiber.Handler) {
 	default:
 		panic("web: route " + method + " " + path + " declares no access")
 	}
-	s.app.Add(method, path, guard, h)
+	add(guard, h)
 }
 
 func (s *Server) public(method, path string, h fiber.Handler) {

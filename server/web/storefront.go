@@ -452,8 +452,15 @@ func (b *base) pageBase() *base { return b }
 
 // render executes a page template and sends it.
 func (s *Server) render(c *fiber.Ctx, status int, name string, v baser) error {
+	// Execute the parsed template directly: the engine's Render rebinds the
+	// template's functions on every call under the template set's write
+	// lock, which serialises every page render of the process.
+	tmpl := sfEngine.Templates.Lookup(name)
+	if tmpl == nil {
+		return apperr.Internal(fmt.Errorf("storefront: no template %s", name))
+	}
 	var buf bytes.Buffer
-	if err := sfEngine.Render(&buf, name, v); err != nil {
+	if err := tmpl.Execute(&buf, v); err != nil {
 		return apperr.Internal(fmt.Errorf("storefront: render %s: %w", name, err))
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
