@@ -165,7 +165,7 @@ func TestTiles(t *testing.T) {
 			t.Errorf("initials(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if tileStyle(7) != tileStyle(7) || tileStyle(7) == tileStyle(8) {
+	if a, b := tileStyle(7), tileStyle(7); a != b || a == tileStyle(8) {
 		t.Error("tile colours are not stable per id, or neighbours share one")
 	}
 	if !strings.HasPrefix(string(tileStyle(-3)), "background:") {

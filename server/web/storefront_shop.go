@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -363,13 +362,4 @@ func (s *Server) sfCancelOrder(c *fiber.Ctx) error {
 		return s.fail(c, err)
 	}
 	return see303(c, "/orders/"+strconv.FormatInt(id, 10)+"?msg=cancelled")
-}
-
-// localPath is u's path and query when u is on this site.
-func localPath(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "/"
-	}
-	return safeNext(p.RequestURI())
 }
