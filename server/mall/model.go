@@ -95,5 +95,9 @@ type CatalogChange struct {
 	ID        int64 `gorm:"primaryKey"`
 	TenantID  int64 `gorm:"not null"`
 	ProductID int64 `gorm:"not null"`
+	// SalesOnly marks a change that only moves the product's sales count
+	// (a payment): read models fold those in every SalesEvery instead of
+	// rebuilding a product on every sale.
+	SalesOnly bool `gorm:"not null;default:false"`
 	At        time.Time
 }

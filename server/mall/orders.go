@@ -197,7 +197,7 @@ func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, met
 		if err := s.db.W(ctx).Model(&Product{}).Scopes(tenants.Scope(ctx)).Where("id = ?", pid).Update("sales_count", gorm.Expr("sales_count + ?", n)).Error; err != nil {
 			return err
 		}
-		if err := s.touch(ctx, o.TenantID, pid); err != nil {
+		if err := s.touchSales(ctx, o.TenantID, pid); err != nil {
 			return err
 		}
 	}

@@ -23,6 +23,9 @@ type ReadModel struct {
 	mu   sync.Mutex // serialises refreshes
 	last int64      // last applied catalog_changes id
 
+	sales   map[int64]bool // products whose sales moved, folded in every SalesEvery
+	salesAt time.Time
+
 	skuMu     sync.RWMutex
 	skus      map[int64]*SKUInfo // visible SKUs by id
 	skusByPro map[int64][]int64  // product id → its SKU ids in skus
@@ -90,6 +93,10 @@ func newReadModel(s *Service, idx catalog.Index) *ReadModel { return &ReadModel{
 // Index returns the underlying index (searches go straight to it).
 func (m *ReadModel) Index() catalog.Index { return m.idx }
 
+// SalesEvery is how often sales counts reach the best-selling order: a
+// product is rebuilt at most this often for its sales, however fast it sells.
+const SalesEvery = 10 * time.Second
+
 // CardView is a product's entry in shopper lists.
 type CardView struct {
 	ID       int64       `json:"id"`
@@ -131,7 +138,8 @@ func (m *ReadModel) Load(ctx context.Context) error {
 	return nil
 }
 
-// Refresh applies the catalog changes since the last one applied.
+// Refresh applies the catalog changes since the last one applied (and the
+// sales counts gathered since SalesEvery ago).
 func (m *ReadModel) Refresh(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -140,17 +148,26 @@ func (m *ReadModel) Refresh(ctx context.Context) error {
 		if err := m.s.db.R(ctx).Where("id > ?", m.last).Order("id").Limit(2000).Find(&chs).Error; err != nil {
 			return err
 		}
-		if len(chs) == 0 {
-			return nil
-		}
 		ids := map[int64]bool{}
 		var tenantIDs []int64
 		for _, c := range chs {
-			if c.ProductID == 0 {
+			switch {
+			case c.ProductID == 0:
 				tenantIDs = append(tenantIDs, c.TenantID)
-			} else {
+			case c.SalesOnly:
+				if m.sales == nil {
+					m.sales = map[int64]bool{}
+				}
+				m.sales[c.ProductID] = true
+			default:
 				ids[c.ProductID] = true
 			}
+		}
+		if now := time.Now(); len(m.sales) > 0 && now.Sub(m.salesAt) >= SalesEvery {
+			for id := range m.sales {
+				ids[id] = true
+			}
+			m.sales, m.salesAt = nil, now
 		}
 		if len(tenantIDs) > 0 {
 			var more []int64
@@ -161,32 +178,47 @@ func (m *ReadModel) Refresh(ctx context.Context) error {
 				ids[id] = true
 			}
 		}
-		list := make([]int64, 0, len(ids))
-		for id := range ids {
-			list = append(list, id)
-		}
-		docs, infos, err := m.build(ctx, list)
-		if err != nil {
+		if err := m.rebuild(ctx, ids); err != nil {
 			return err
 		}
-		m.setSKUs(list, infos, false)
-		var up []*catalog.Doc
-		var gone []int64
-		for _, id := range list {
-			if d, ok := docs[id]; ok {
-				up = append(up, d)
-			} else {
-				gone = append(gone, id)
-			}
-		}
-		if len(gone) > 0 {
-			m.idx.Remove(gone...)
-		}
-		if len(up) > 0 {
-			m.idx.Upsert(up...)
+		if len(chs) == 0 {
+			return nil
 		}
 		m.last = chs[len(chs)-1].ID
 	}
+}
+
+// rebuild reloads the given products into the index (or drops those no
+// longer visible).
+func (m *ReadModel) rebuild(ctx context.Context, ids map[int64]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list := make([]int64, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	docs, infos, err := m.build(ctx, list)
+	if err != nil {
+		return err
+	}
+	m.setSKUs(list, infos, false)
+	var up []*catalog.Doc
+	var gone []int64
+	for _, id := range list {
+		if d, ok := docs[id]; ok {
+			up = append(up, d)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		m.idx.Remove(gone...)
+	}
+	if len(up) > 0 {
+		m.idx.Upsert(up...)
+	}
+	return nil
 }
 
 // Run refreshes every interval until ctx ends.
