@@ -124,7 +124,7 @@ func shopInBrowser(t *testing.T, env *servertest.Env, vp viewport, dir string) {
 	defer cancelAlloc()
 	bctx, cancelTab := chromedp.NewContext(actx)
 	defer cancelTab()
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute*(1+raceSlowdown/5))
 	defer cancel()
 
 	b := &tab{t: t, ctx: ctx, vp: vp, dir: dir, base: env.Base}

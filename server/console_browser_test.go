@@ -103,7 +103,7 @@ func TestConsoleBrowser(t *testing.T) {
 	defer cancelAlloc()
 	bctx, cancelTab := chromedp.NewContext(actx)
 	defer cancelTab()
-	tctx, cancel := context.WithTimeout(bctx, 4*time.Minute)
+	tctx, cancel := context.WithTimeout(bctx, 4*time.Minute*(1+raceSlowdown/5))
 	defer cancel()
 
 	c := &consoleTab{t: t, ctx: tctx, dir: shots, base: env.Base}
@@ -531,14 +531,14 @@ func (c *consoleTab) poll(expr string) {
 
 func (c *consoleTab) pollFor(expr string, d time.Duration) {
 	c.t.Helper()
-	if _, err := chromedp.Run(c.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(d*raceSlowdown), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		c.fail("waiting for %s: %v", expr, err)
 	}
 }
 
 func (c *consoleTab) pollInt(expr string) int {
 	c.t.Helper()
-	n, err := chromedp.Run(c.ctx, chromedp.Poll[int](expr, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
+	n, err := chromedp.Run(c.ctx, chromedp.Poll[int](expr, chromedp.WithPollingTimeout(raceSlowdown*10*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
 	if err != nil {
 		c.fail("waiting for %s: %v", expr, err)
 	}
@@ -572,7 +572,7 @@ func (c *consoleTab) waitGone(css string) {
 func (c *consoleTab) waitText(css, want string) {
 	c.t.Helper()
 	js := `(() => { const el = document.querySelector(` + strconv.Quote(css) + `); return !!el && el.textContent.trim() !== '' && el.textContent.includes(` + strconv.Quote(want) + `) })()`
-	if _, err := chromedp.Run(c.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(raceSlowdown*10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		c.fail("%s never said %q; it says %q (%v)", css, want, c.text(css), err)
 	}
 }

@@ -185,9 +185,15 @@ type Membership struct {
 		Name string `json:"name"`
 	} `json:"tenant"`
 	Roles []string `json:"roles"`
-	// Permissions are the effective "module:action" grants there (roles and
-	// direct grants), filled in by the caller that holds the enforcer.
-	Permissions []string `json:"permissions"`
+	// Permissions are the effective grants there (roles and direct grants),
+	// filled in by the caller that holds the enforcer.
+	Permissions []Grant `json:"permissions"`
+}
+
+// Grant is one permission: an action on a module.
+type Grant struct {
+	Object string `json:"object"`
+	Action string `json:"action"`
 }
 
 // MembershipsOf lists the tenants the caller belongs to and their roles there.
@@ -212,7 +218,7 @@ func (s *Service) MembershipsOf(ctx context.Context, rolesByTenant map[int64][]s
 		if m.Roles == nil {
 			m.Roles = []string{}
 		}
-		m.Permissions = []string{}
+		m.Permissions = []Grant{}
 		out = append(out, m)
 	}
 	return out, nil

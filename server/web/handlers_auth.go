@@ -13,6 +13,7 @@ import (
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
 	"saasmall/server/auth"
+	"saasmall/tenants"
 )
 
 func (s *Server) routesAuth() {
@@ -170,7 +171,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 					return err
 				}
 				if ok {
-					ms[i].Permissions = append(ms[i].Permissions, obj+":"+act)
+					ms[i].Permissions = append(ms[i].Permissions, tenants.Grant{Object: obj, Action: act})
 				}
 			}
 		}
