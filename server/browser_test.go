@@ -33,7 +33,10 @@ type viewport struct {
 	channel       string
 }
 
-func TestBrowserShopping(t *testing.T) {
+// requireChromium skips a browser test where Chromium is missing (failing
+// instead under CI=true) and in -short mode.
+func requireChromium(t *testing.T) {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is missing (apt-get install chromium): browser tests must run in CI", chromiumPath)
@@ -43,6 +46,11 @@ func TestBrowserShopping(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+}
+
+// demoEnv starts a test server with the demo mall seeded and loaded.
+func demoEnv(t *testing.T) *servertest.Env {
+	t.Helper()
 	env := servertest.New(t)
 	ctx := context.Background()
 	if _, err := server.SeedDemo(ctx, env.Srv); err != nil {
@@ -51,7 +59,12 @@ func TestBrowserShopping(t *testing.T) {
 	if err := env.Srv.Mall.Catalog.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitStores(t, env, "cloudnine", "gearhub")
+	return env
+}
+
+func TestBrowserShopping(t *testing.T) {
+	requireChromium(t)
+	env := demoEnv(t)
 	env.Listen()
 
 	shots := filepath.Join("..", "build", "screenshots")
@@ -63,21 +76,6 @@ func TestBrowserShopping(t *testing.T) {
 		{name: "phone", width: 390, height: 844, phone: true, channel: "mobile"},
 	} {
 		t.Run(vp.name, func(t *testing.T) { shopInBrowser(t, env, vp, shots) })
-	}
-}
-
-// waitStores waits out tenants.Service's two-second cache of the misses
-// SeedDemo looks up before it creates the demo stores.
-func waitStores(t *testing.T, env *servertest.Env, slugs ...string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for _, slug := range slugs {
-		for {
-			if _, err := env.Srv.Tenants.BySlug(context.Background(), slug); err == nil || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
 	}
 }
 

@@ -33,31 +33,15 @@ import (
 // build/screenshots/console-NN-<step>.png.
 
 func TestConsoleBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (apt-get install chromium): browser tests must run in CI", chromiumPath)
-		}
-		t.Skipf("%s is missing: apt-get install chromium to run the console browser test", chromiumPath)
-	}
+	requireChromium(t)
 	if !frontend.Built() {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("frontend/dist/index.html is missing: CI must build the console first (make console)")
 		}
 		t.Skip("the console is not built (frontend/dist/index.html is missing): run `make console`, then this test")
 	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-
-	env := servertest.New(t)
+	env := demoEnv(t)
 	ctx := context.Background()
-	if _, err := server.SeedDemo(ctx, env.Srv); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Srv.Mall.Catalog.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitStores(t, env, "cloudnine", "gearhub")
 	// The job runner processes CSV imports.
 	bg, stopBG := context.WithCancel(ctx)
 	t.Cleanup(stopBG)
