@@ -31,9 +31,10 @@ const (
 	epDetail     = "detail"
 	epStorefront = "storefront"
 	epCheckout   = "checkout"
+	epDashboard  = "dashboard"
 )
 
-var allEndpoints = []string{epCeiling, epSearch, epDetail, epStorefront, epCheckout}
+var allEndpoints = []string{epCeiling, epSearch, epDetail, epStorefront, epCheckout, epDashboard}
 
 // Options configure one benchmark run.
 type Options struct {
@@ -42,6 +43,7 @@ type Options struct {
 	Conns       int
 	Products    int
 	Stores      int
+	Orders      int // orders of the dashboard's store
 	Shoppers    int // 0: 8 per connection
 	SeedWorkers int
 	DB          string // "" (SQLite in a temp dir) or a postgres:// DSN
@@ -59,7 +61,7 @@ type Options struct {
 
 func defaultOptions() Options {
 	return Options{Duration: 10 * time.Second, Warmup: time.Second, Conns: 64, Products: 10_000, Stores: 20,
-		SeedWorkers: 4, Seed: 1}
+		Orders: dashboardOrders, SeedWorkers: 4, Seed: 1}
 }
 
 func (o *Options) validate() error {
@@ -70,6 +72,8 @@ func (o *Options) validate() error {
 		return errors.New("-warmup must not be negative")
 	case o.Conns < 1:
 		return errors.New("-conns must be at least 1")
+	case o.Orders < 1:
+		return fmt.Errorf("-orders must be at least 1")
 	case o.Products < 1:
 		return errors.New("-products must be at least 1")
 	case o.Stores < 1 || o.Stores > 500:
@@ -180,6 +184,13 @@ func run(ctx context.Context, o Options) (*Report, error) {
 		rep.Seeding.Shoppers = shopRep
 		if err != nil {
 			return nil, fmt.Errorf("checkout: %w", err)
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	if o.wants(epDashboard) {
+		r, err := measureDashboard(ctx, e, cat)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: %w", err)
 		}
 		rep.Results = append(rep.Results, r)
 	}

@@ -19,7 +19,7 @@ func TestBenchSmoke(t *testing.T) {
 	var out bytes.Buffer
 	o := defaultOptions()
 	o.Duration, o.Warmup = 300*time.Millisecond, 100*time.Millisecond
-	o.Conns, o.Products, o.Stores, o.Shoppers, o.SeedWorkers = 4, 200, 2, 8, 2
+	o.Conns, o.Products, o.Stores, o.Shoppers, o.SeedWorkers, o.Orders = 4, 200, 2, 8, 2, 500
 	o.JSON, o.Out = true, &out
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -289,7 +289,7 @@ func (p *profiler) stop() error {
 // measureGET drives GETs of gen's paths with o.Conns workers: Warmup
 // unrecorded, then Duration recorded (requests started in the window count;
 // the window ends when the last of them completes).
-func measureGET(ctx context.Context, e *env, name string, c *fasthttp.HostClient, base string, gen pathGen) (*Result, error) {
+func measureGET(ctx context.Context, e *env, name string, c *fasthttp.HostClient, base string, gen pathGen, hdr ...string) (*Result, error) {
 	o := e.o
 	o.logf("%s: %d conns, %s warm-up, %s measured", name, o.Conns, o.Warmup, o.Duration)
 	runtime.GC()
@@ -306,6 +306,9 @@ func measureGET(ctx context.Context, e *env, name string, c *fasthttp.HostClient
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
 			req.Header.Set("X-Client-Source", "app")
+			for i := 0; i+1 < len(hdr); i += 2 {
+				req.Header.Set(hdr[i], hdr[i+1])
+			}
 			wr := newWorkerRec(1 << 14)
 			uri := make([]byte, 0, 512)
 			for ctx.Err() == nil {

@@ -55,6 +55,7 @@ func main() {
 	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "unmeasured load before each GET endpoint")
 	fs.IntVar(&o.Conns, "conns", o.Conns, "concurrent connections (one worker each)")
 	fs.IntVar(&o.Products, "products", o.Products, "active products to seed")
+	fs.IntVar(&o.Orders, "orders", o.Orders, "orders of the store whose staff dashboard is measured")
 	fs.IntVar(&o.Stores, "stores", o.Stores, "brand stores (tenants) to seed")
 	fs.IntVar(&o.Shoppers, "shoppers", o.Shoppers, "checkout shoppers, each with its own cart, refilled between timed rounds (0: 8 per connection)")
 	fs.IntVar(&o.SeedWorkers, "seed-workers", o.SeedWorkers, "goroutines calling CreateProduct while seeding")

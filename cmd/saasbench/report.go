@@ -105,6 +105,10 @@ func (rep *Report) judge(ceiling *Result) {
 			if r.Ratio != nil {
 				r.Met = ptr(*r.Ratio >= targetDetailRatio && r.Errors == 0)
 			}
+		case epDashboard:
+			r.Ratio = nil
+			r.Target = fmt.Sprintf("p99 < %d ms at %s orders, %d staff at once", targetDashboardP99ms, thousands(dashboardOrders), dashboardConns)
+			r.Met = ptr(r.P99ms < targetDashboardP99ms && r.Errors == 0)
 		case epCheckout:
 			r.Target = fmt.Sprintf("≥ %s orders/s, 0 errors, p99 < %.0f ms", thousands(targetCheckoutPerSec), targetCheckoutP99ms)
 			r.Met = ptr(r.OrdersPerSec >= targetCheckoutPerSec && r.Errors == 0 && r.P99ms < targetCheckoutP99ms)
