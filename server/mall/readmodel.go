@@ -99,17 +99,19 @@ const SalesEvery = 10 * time.Second
 
 // CardView is a product's entry in shopper lists.
 type CardView struct {
-	ID       int64       `json:"id"`
-	Kind     string      `json:"kind"`
-	Name     string      `json:"name"`
-	Summary  string      `json:"summary"`
-	Category string      `json:"category"`
-	ImageURL string      `json:"image_url"`
-	Store    StoreRef    `json:"store"`
-	Prices   []Money     `json:"prices"` // lowest price per currency ("from")
-	Tiers    []string    `json:"tiers,omitempty"`
-	InStock  bool        `json:"in_stock"`
-	Attrs    []Attribute `json:"attributes"`
+	ID       int64    `json:"id"`
+	Kind     string   `json:"kind"`
+	Name     string   `json:"name"`
+	Summary  string   `json:"summary"`
+	Category string   `json:"category"`
+	ImageURL string   `json:"image_url"`
+	Store    StoreRef `json:"store"`
+	Prices   []Money  `json:"prices"` // lowest price per currency ("from")
+	Tiers    []string `json:"tiers,omitempty"`
+	InStock  bool     `json:"in_stock"`
+	// Attributes are left out of cards: a list shows name, store, price and
+	// badges, and a phone on a slow network should not download every
+	// product's specification with a page of 24 (the detail has them).
 }
 
 // Load replaces the index with every visible product.
@@ -342,7 +344,7 @@ func (m *ReadModel) buildChunk(ctx context.Context, ids []int64, out map[int64]*
 		}
 		d.InStock = inStock
 		card := CardView{ID: v.ID, Kind: v.Kind, Name: v.Name, Summary: v.Summary, Category: v.Category, ImageURL: v.ImageURL,
-			Store: v.Store, Tiers: d.Tiers, InStock: inStock, Attrs: v.Attributes}
+			Store: v.Store, Tiers: d.Tiers, InStock: inStock}
 		for _, cur := range sortedKeys(d.MinPrice) {
 			card.Prices = append(card.Prices, Money{Amount: d.MinPrice[cur], Currency: cur})
 		}
