@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -103,40 +101,10 @@ func (k *contract) send(c *servertest.Client, method, path, ctype string, body [
 	return r
 }
 
-// request rebuilds what servertest sent, for the validator.
-func request(c *servertest.Client, method, path, ctype string, body []byte, hdr ...string) *http.Request {
-	req := httptest.NewRequest(method, path, bytes.NewReader(body))
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	for _, ck := range c.Cookies {
-		req.AddCookie(ck)
-	}
-	if c.CSRF != "" {
-		req.Header.Set("X-CSRF-Token", c.CSRF)
-	}
-	if c.Source != "" {
-		req.Header.Set("X-Client-Source", c.Source)
-	}
-	if c.Lang != "" {
-		req.Header.Set("Accept-Language", c.Lang)
-	}
-	if c.UA != "" {
-		req.Header.Set("User-Agent", c.UA)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	return req
-}
-
 func (k *contract) check(c *servertest.Client, method, path, ctype string, body []byte, r *servertest.Resp, docValid bool, hdr ...string) {
 	k.t.Helper()
 	ctx := context.Background()
-	req := request(c, method, path, ctype, body, hdr...)
+	req := c.Request(method, path, ctype, body, hdr...) // what servertest sent, for the validator
 	route, params, err := k.router.FindRoute(req)
 	if err != nil {
 		k.t.Errorf("%s %s: not in openapi.json: %v", method, path, err)

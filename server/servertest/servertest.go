@@ -153,9 +153,9 @@ func (r *Resp) Field(name string) string {
 
 func (r *Resp) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
 
-// Raw sends a request with a raw body and content type.
-func (c *Client) Raw(method, path, contentType string, body []byte, hdr ...string) *Resp {
-	c.Env.T.Helper()
+// Request builds the request the client sends: its credentials, channel,
+// language and device, then hdr (name, value pairs).
+func (c *Client) Request(method, path, contentType string, body []byte, hdr ...string) *http.Request {
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -184,6 +184,13 @@ func (c *Client) Raw(method, path, contentType string, body []byte, hdr ...strin
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	return req
+}
+
+// Raw sends a request with a raw body and content type.
+func (c *Client) Raw(method, path, contentType string, body []byte, hdr ...string) *Resp {
+	c.Env.T.Helper()
+	req := c.Request(method, path, contentType, body, hdr...)
 	var res *http.Response
 	var err error
 	if c.Env.Base != "" {
