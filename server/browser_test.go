@@ -48,6 +48,25 @@ func requireChromium(t *testing.T) {
 	}
 }
 
+// chromiumOptions are the flags every browser test starts Chromium with:
+// headless, as root, with a fresh profile and none of its background
+// networking (this machine's network is closed).
+func chromiumOptions(t *testing.T) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+}
+
 // demoEnv starts a test server with the demo mall seeded and loaded.
 func demoEnv(t *testing.T) *servertest.Env {
 	t.Helper()
@@ -101,20 +120,7 @@ type tab struct {
 }
 
 func shopInBrowser(t *testing.T, env *servertest.Env, vp viewport, dir string) {
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.NoSandbox,
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(int(vp.width), int(vp.height)),
-	}
+	opts := append(chromiumOptions(t), chromedp.WindowSize(int(vp.width), int(vp.height)))
 	if vp.phone {
 		opts = append(opts, chromedp.UserAgent(browserIPhoneUA))
 	}
