@@ -19,7 +19,8 @@ func TestSubscriptionLifecycle(t *testing.T) {
 	p := saas(t, env, cloud, "Helpdesk",
 		skuPlan("HD-TEAM", "Team", 3000, "paid", "month", true, 14, "Tickets"),
 		skuPlan("HD-PRO", "Pro", 6000, "paid", "month", true, 0, "Tickets", "SLA"),
-		skuPlan("HD-FREE", "Free", 0, "free", "month", false, 0, "Tickets"))
+		skuPlan("HD-FREE", "Free", 0, "free", "month", false, 0, "Tickets"),
+		skuPlan("HD-LITE", "Lite", 1500, "paid", "month", true, 0, "Tickets"))
 	c := env.Register("team@example.com", "Team Lead")
 	ctx := context.Background()
 	renew := func() {
@@ -121,6 +122,16 @@ func TestSubscriptionLifecycle(t *testing.T) {
 	newEnd, _ := time.Parse(time.RFC3339, s["current_period_end"].(string))
 	if !newEnd.After(periodEnd) || s["status"] != "active" || n64(s["credit"].(map[string]any)["amount"]) != 0 {
 		t.Fatalf("after renewal: %v", s)
+	}
+
+	// A cheaper plan applies at once; the unused difference is credited.
+	env.Clock.Advance(24 * time.Hour)
+	sw := c.Do("POST", fmt.Sprintf("/api/v1/subscriptions/%d/plan", id), map[string]any{"sku_id": p.SKUs[3].ID}).Want(t, 200)
+	if sw.JSON["order"] != nil {
+		t.Fatalf("a downgrade raised an order: %s", sw.Body)
+	}
+	if s = sub(); n64(s["sku_id"]) != p.SKUs[3].ID || n64(s["credit"].(map[string]any)["amount"]) <= 0 {
+		t.Fatalf("after switching to the cheaper plan: %v", s)
 	}
 
 	// 5. Cancel at period end: still active until then, cancelled after.

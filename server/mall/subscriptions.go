@@ -10,6 +10,7 @@ import (
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
 	"saasmall/server/store"
+	"saasmall/tenants"
 )
 
 // RenewalLead is how long before a period ends its renewal order is raised.
@@ -59,11 +60,11 @@ func (s *Service) onPaidSubscriptions(ctx context.Context, o *Order, lines []Ord
 				continue
 			}
 			var k SKU
-			if err := s.db.W(ctx).Take(&k, l.SKUID).Error; err != nil {
+			if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Take(&k, l.SKUID).Error; err != nil {
 				return err
 			}
 			var p Price
-			if err := s.db.W(ctx).Where("sku_id = ? AND currency = ?", k.ID, o.Currency).Take(&p).Error; err != nil {
+			if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id = ? AND currency = ?", k.ID, o.Currency).Take(&p).Error; err != nil {
 				return err
 			}
 			sub := Subscription{TenantID: o.TenantID, UserID: o.UserID, ProductID: l.ProductID, SKUID: k.ID, Status: SubActive,
@@ -86,7 +87,7 @@ func (s *Service) onPaidSubscriptions(ctx context.Context, o *Order, lines []Ord
 			return nil
 		}
 		var sub Subscription
-		if err := s.db.W(ctx).Take(&sub, *o.SubscriptionID).Error; err != nil {
+		if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Take(&sub, *o.SubscriptionID).Error; err != nil {
 			return err
 		}
 		upd := map[string]any{"updated_at": now}
@@ -120,11 +121,11 @@ func (s *Service) onPaidSubscriptions(ctx context.Context, o *Order, lines []Ord
 
 func (s *Service) applyPlan(ctx context.Context, sub *Subscription, skuID int64, upd map[string]any) error {
 	var k SKU
-	if err := s.db.W(ctx).Take(&k, skuID).Error; err != nil {
+	if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Take(&k, skuID).Error; err != nil {
 		return err
 	}
 	var p Price
-	if err := s.db.W(ctx).Where("sku_id = ? AND currency = ?", k.ID, sub.Currency).Take(&p).Error; err != nil {
+	if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id = ? AND currency = ?", k.ID, sub.Currency).Take(&p).Error; err != nil {
 		return err
 	}
 	upd["sku_id"], upd["unit_amount"], upd["per_seat"], upd["interval"] = k.ID, p.Amount, k.PlanPerSeat, k.PlanInterval
@@ -350,7 +351,11 @@ func (s *Service) SwitchPlan(ctx context.Context, id, skuID int64) (*Subscriptio
 			}
 			upd["pending_sku_id"] = k.ID
 		} else {
-			if err := s.applyPlan(ctx, sub, k.ID, upd); err != nil {
+			tctx, _, err := s.tenantCtx(ctx, sub.TenantID)
+			if err != nil {
+				return err
+			}
+			if err := s.applyPlan(tctx, sub, k.ID, upd); err != nil {
 				return err
 			}
 			upd["credit"] = sub.Credit - net
