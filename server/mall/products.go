@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -283,7 +284,25 @@ func checkSKUs(f apperr.Fields, kind string, skus []SKUInput) {
 	}
 }
 
+// ownSKUs copies the SKU, price and plan values, so that normalising them
+// during validation never writes through to the caller's (possibly shared)
+// input.
+func ownSKUs(in []SKUInput) []SKUInput {
+	skus := make([]SKUInput, len(in))
+	for i, s := range in {
+		s.Prices = slices.Clone(s.Prices)
+		if s.Plan != nil {
+			pl := *s.Plan
+			pl.Features = slices.Clone(pl.Features)
+			s.Plan = &pl
+		}
+		skus[i] = s
+	}
+	return skus
+}
+
 func (in *ProductInput) validate() error {
+	in.SKUs = ownSKUs(in.SKUs)
 	f := apperr.Fields{}
 	in.Name, in.Summary, in.Category = strings.TrimSpace(in.Name), strings.TrimSpace(in.Summary), strings.TrimSpace(in.Category)
 	switch in.Kind {
@@ -476,7 +495,9 @@ func (s *Service) UpdateProduct(ctx context.Context, id int64, in ProductPatch) 
 		upd["attributes"] = encodeJSON(attrs)
 	}
 	if in.SKUs != nil {
-		checkSKUs(f, p.Kind, *in.SKUs)
+		skus := ownSKUs(*in.SKUs)
+		in.SKUs = &skus
+		checkSKUs(f, p.Kind, skus)
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
