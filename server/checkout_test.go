@@ -165,7 +165,7 @@ func TestCheckoutSplitsPerStoreAndPays(t *testing.T) {
 	cloud := env.Tenant("cloudnine", "owner@cloudnine.test")
 	tax := 1300
 	_ = tax
-	_, sku := goods(t, env, gear, "K8", 8900, 10)
+	gp, sku := goods(t, env, gear, "K8", 8900, 10)
 	p := saas(t, env, cloud, "CRM", skuPlan("CRM-TEAM", "Team", 1200, "paid", "month", true, 0))
 	shopper := env.Register("buyer@example.com", "Buyer")
 	shopper.Source = "applet"
@@ -220,13 +220,32 @@ func TestCheckoutSplitsPerStoreAndPays(t *testing.T) {
 			t.Fatalf("pay twice: %s", r)
 		}
 	}
+	// Sales counts follow from the count_sales job, once per order however
+	// often it runs.
+	owner := env.Login("owner@gearhub.test", servertest.Password, "pc")
+	salesOf := func() int64 {
+		return n64(owner.Do("GET", fmt.Sprintf("/api/v1/t/gearhub/products/%d", gp), nil).Want(t, 200).JSON["sales_count"])
+	}
+	if n := salesOf(); n != 0 {
+		t.Fatalf("sales before the job: %d", n)
+	}
+	for range 2 {
+		if _, err := env.Srv.Mall.CountSales(context.Background(), 1); err != nil { // one order per run
+			t.Fatal(err)
+		}
+	}
+	if n, err := env.Srv.Mall.CountSales(context.Background(), 100); err != nil || n != 0 {
+		t.Fatalf("third count: %d orders, %v", n, err)
+	}
+	if n := salesOf(); n != 2 {
+		t.Fatalf("sales after the job: %d, want 2", n)
+	}
 	// A subscription for the SaaS line, with 5 seats.
 	subs := shopper.Do("GET", "/api/v1/subscriptions", nil).Want(t, 200).JSON["items"].([]any)
 	if len(subs) != 1 || n64(subs[0].(map[string]any)["seats"]) != 5 || subs[0].(map[string]any)["status"] != "active" {
 		t.Fatalf("subscriptions: %v", subs)
 	}
 	// Staff of gearhub see their order with its channel; not cloudnine's.
-	owner := env.Login("owner@gearhub.test", servertest.Password, "pc")
 	list := owner.Do("GET", "/api/v1/t/gearhub/orders?client_source=applet", nil).Want(t, 200)
 	if n64(list.JSON["total"]) != 1 {
 		t.Fatalf("staff orders: %s", list.Body)
@@ -283,5 +302,45 @@ func TestUnpaidOrderExpires(t *testing.T) {
 	env.Srv.DB.Reader().Table("outbox_events").Where("topic = ?", "order.cancelled").Count(&n)
 	if n != 1 {
 		t.Fatalf("%d order.cancelled events", n)
+	}
+}
+
+// TestCheckoutOneCartOnce: one cart checked out twice at once under two
+// keys (two devices) makes one order; the other checkout is told that the
+// cart changed (or is empty), and nothing else is written.
+func TestCheckoutOneCartOnce(t *testing.T) {
+	env := servertest.New(t)
+	env.Listen()
+	ten := env.Tenant("gearhub", "owner@gearhub.test")
+	_, sku := goods(t, env, ten, "TWICE", 1500, 50)
+	c := env.Register("twice@example.com", "Twice")
+	for round := range 5 {
+		addToCart(t, c, sku, 1)
+		var wg sync.WaitGroup
+		rs := make([]*servertest.Resp, 4)
+		for i := range rs {
+			wg.Go(func() { rs[i] = checkout(c, fmt.Sprintf("r%d-k%d", round, i), "USD") })
+		}
+		wg.Wait()
+		ok := 0
+		for _, r := range rs {
+			switch {
+			case r.Status == 201:
+				ok++
+			case r.Status == 409 && (r.Code() == "cart_changed" || r.Code() == "cart_empty"):
+			default:
+				t.Fatalf("round %d: %s", round, r)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d checkouts of one cart succeeded", round, ok)
+		}
+	}
+	orders := c.Do("GET", "/api/v1/orders", nil).Want(t, 200)
+	if n64(orders.JSON["total"]) != 5 {
+		t.Fatalf("%d orders, want 5", n64(orders.JSON["total"]))
+	}
+	if lvl := stockOf(t, env, ten, sku); lvl["reserved"] != 5 {
+		t.Fatalf("reserved %d, want 5", lvl["reserved"])
 	}
 }

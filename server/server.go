@@ -160,6 +160,10 @@ func (s *Server) registerJobs() {
 		_, err := s.Mall.ExpireOrders(ctx, 500)
 		return err
 	})
+	s.Jobs.Every("mall.count_sales", 2*time.Second, func(ctx context.Context, _ []byte) error {
+		_, err := s.Mall.CountSales(ctx, 2000)
+		return err
+	})
 	s.Jobs.Every("mall.renew_subscriptions", 5*time.Minute, func(ctx context.Context, _ []byte) error {
 		_, err := s.Mall.RenewSubscriptions(ctx)
 		return err

@@ -27,6 +27,12 @@ type ShopperReport struct {
 	FillErrors    int64    `json:"fill_errors"`
 	FillSamples   []string `json:"fill_error_samples,omitempty"`
 	WallSeconds   float64  `json:"wall_seconds"` // timed + untimed
+	// SQLite group commit during the timed part: write transactions
+	// (checkout, pay, session touches…), the commits they shared, and the
+	// repeatable ones run again after a neighbour failed.
+	TxMembers int64 `json:"tx_members,omitempty"`
+	Commits   int64 `json:"commits,omitempty"`
+	TxReruns  int64 `json:"tx_reruns,omitempty"`
 }
 
 type shopper struct {
@@ -86,7 +92,7 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 		// Timed: checkout+pay, each ready shopper once.
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		t0, c0 := time.Now(), processCPU()
+		t0, c0, g0 := time.Now(), processCPU(), e.srv.DB.GroupStats()
 		for range min(o.Conns, len(ready)) {
 			wg.Go(func() {
 				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
@@ -115,6 +121,10 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 		wg.Wait()
 		timed += time.Since(t0)
 		cpu += processCPU() - c0
+		g1 := e.srv.DB.GroupStats()
+		rep.Commits += g1.Commits - g0.Commits
+		rep.TxMembers += g1.Members - g0.Members
+		rep.TxReruns += g1.Reruns - g0.Reruns
 		if err := prof.stop(); err != nil {
 			return nil, rep, err
 		}
@@ -130,6 +140,10 @@ func measureCheckout(ctx context.Context, e *env, cat *catalogData) (*Result, *S
 		r.OrdersPerSec = float64(r.Orders) / timed.Seconds()
 	}
 	o.logf("checkout: %d rounds, %.2fs timed, %.2fs filling carts (untimed)", rep.Rounds, timed.Seconds(), rep.FillSeconds)
+	if rep.Commits > 0 {
+		o.logf("checkout: %d write transactions in %d SQLite commits (%.1f per commit), %d run again", rep.TxMembers, rep.Commits,
+			float64(rep.TxMembers)/float64(rep.Commits), rep.TxReruns)
+	}
 	return r, rep, nil
 }
 

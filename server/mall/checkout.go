@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
@@ -82,6 +84,7 @@ type CheckoutResult struct {
 var (
 	errKeyRequired = &apperr.Error{Kind: apperr.KindInvalid, Code: "idempotency_key_required"}
 	errKeyReused   = &apperr.Error{Kind: apperr.KindUnprocessable, Code: "idempotency_key_reused"}
+	errKeyTaken    = errors.New("idempotency key committed by a concurrent request")
 )
 
 // Replay is a stored response to a request with an Idempotency-Key.
@@ -124,10 +127,16 @@ func (s *Service) replayed(ctx context.Context, userID int64, key, scope, hash s
 }
 
 // idempotent runs fn (which must do its writes in ctx's transaction and
-// return the response) once per (account, key): the key row is written in
-// the same transaction, so a crash loses both or neither, and a concurrent
-// duplicate waits on the row and then replays the first response.
-func (s *Service) idempotent(ctx context.Context, key, scope string, in any, fn func(ctx context.Context) (int, any, error)) (*Replay, error) {
+// return the response) once per (account, key). fn may run more than once
+// (store.TxRepeatable): it must not change what it is given. before, when not nil, runs
+// first, outside the transaction, once the key is known to be new: it does
+// the request's reads, so that the one writer only writes. The key row is
+// written with the response at the end of fn's transaction, so a crash
+// loses both or neither; of two concurrent requests with one key, only one
+// can commit it (primary key), and the other is rolled back and replays the
+// first's response.
+func (s *Service) idempotent(ctx context.Context, key, scope string, in any, before func(ctx context.Context) error,
+	fn func(ctx context.Context) (int, any, error)) (*Replay, error) {
 	uid := actor.UserID(ctx)
 	if uid == 0 {
 		return nil, apperr.ErrUnauthorized
@@ -139,12 +148,13 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, fn 
 	if r, err := s.replayed(ctx, uid, key, scope, hash); r != nil || err != nil {
 		return r, err
 	}
-	var out *Replay
-	err := s.db.Tx(ctx, func(ctx context.Context) error {
-		row := IdempotencyKey{UserID: uid, Key: key, Scope: scope, RequestHash: hash, Status: 0, Body: "", CreatedAt: s.now()}
-		if err := s.db.W(ctx).Create(&row).Error; err != nil {
-			return err
+	if before != nil {
+		if err := before(ctx); err != nil {
+			return nil, err
 		}
+	}
+	var out *Replay
+	err := s.db.TxRepeatable(ctx, func(ctx context.Context) error {
 		status, body, err := fn(ctx)
 		if err != nil {
 			return err
@@ -153,14 +163,28 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, fn 
 		if err != nil {
 			return err
 		}
+		row := IdempotencyKey{UserID: uid, Key: key, Scope: scope, RequestHash: hash, Status: status, Body: string(b), CreatedAt: s.now()}
+		if err := s.db.W(ctx).Create(&row).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return errKeyTaken
+			}
+			return err
+		}
 		out = &Replay{Status: status, Body: b}
-		return s.db.W(ctx).Model(&IdempotencyKey{}).Where("user_id = ? AND key = ?", uid, key).
-			Updates(map[string]any{"status": status, "body": string(b)}).Error
+		return nil
 	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		// Another request with this key committed first: answer as it did.
-		if r, rerr := s.replayed(ctx, uid, key, scope, hash); r != nil || rerr != nil {
-			return r, rerr
+	if errors.Is(err, errKeyTaken) {
+		// Another request with this key got there first: answer as it did,
+		// once its commit (perhaps a moment away) is visible.
+		for range 20 {
+			if r, rerr := s.replayed(ctx, uid, key, scope, hash); r != nil || rerr != nil {
+				return r, rerr
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
 		}
 		return nil, apperr.Conflict("idempotency_in_flight")
 	}
@@ -210,7 +234,6 @@ type draftOrder struct {
 	order  Order
 	lines  []OrderLine
 	goods  []warehouse.ReserveLine
-	items  []int64 // cart item ids it came from
 }
 
 // Checkout turns the caller's cart into one order per brand store, reserving
@@ -238,12 +261,16 @@ func (s *Service) Checkout(ctx context.Context, key string, in CheckoutInput) (*
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	return s.idempotent(ctx, key, "checkout", in, func(ctx context.Context) (int, any, error) {
-		drafts, err := s.draft(ctx, in)
-		if err != nil {
-			return 0, nil, err
-		}
-		views, err := s.place(ctx, drafts)
+	var (
+		drafts []*draftOrder
+		items  []CartItem
+	)
+	prepare := func(ctx context.Context) (err error) {
+		drafts, items, err = s.draft(ctx, in)
+		return err
+	}
+	return s.idempotent(ctx, key, "checkout", in, prepare, func(ctx context.Context) (int, any, error) {
+		views, err := s.place(ctx, drafts, items)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -251,19 +278,18 @@ func (s *Service) Checkout(ctx context.Context, key string, in CheckoutInput) (*
 	})
 }
 
-// draft prices the caller's cart per store.
-func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, error) {
+// draft reads the caller's cart (outside the write transaction: place
+// checks that it did not change) and prices it per store.
+func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, []CartItem, error) {
 	uid := actor.UserID(ctx)
-	var cart Cart
-	if err := s.db.W(ctx).Where("user_id = ?", uid).Take(&cart).Error; err != nil {
-		return nil, apperr.Conflict("cart_empty")
-	}
 	var items []CartItem
-	if err := s.db.W(ctx).Where("cart_id = ?", cart.ID).Order("id").Find(&items).Error; err != nil {
-		return nil, err
+	err := s.db.R(ctx).Model(&CartItem{}).Joins("JOIN carts ON carts.id = cart_items.cart_id").
+		Where("carts.user_id = ?", uid).Order("cart_items.id").Find(&items).Error
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(items) == 0 {
-		return nil, apperr.Conflict("cart_empty")
+		return nil, nil, apperr.Conflict("cart_empty")
 	}
 	bad := apperr.Fields{}
 	byTenant := map[int64]*draftOrder{}
@@ -301,7 +327,6 @@ func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, e
 		d.lines = append(d.lines, OrderLine{TenantID: k.TenantID, ProductID: k.ProductID, SKUID: k.ID, Kind: k.Kind, Name: name,
 			Quantity: it.Quantity, UnitPrice: unit, Amount: unit * it.Quantity})
 		d.order.Subtotal += unit * it.Quantity
-		d.items = append(d.items, it.ID)
 		if k.Kind == KindGoods {
 			hasGoods = true
 			d.goods = append(d.goods, warehouse.ReserveLine{SKUID: k.ID, Qty: it.Quantity})
@@ -309,7 +334,7 @@ func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, e
 	}
 	if err := bad.Err(); err != nil {
 		e := apperr.As(err)
-		return nil, &apperr.Error{Kind: apperr.KindConflict, Code: "cart_invalid", Fields: e.Fields}
+		return nil, nil, &apperr.Error{Kind: apperr.KindConflict, Code: "cart_invalid", Fields: e.Fields}
 	}
 	if hasGoods {
 		f := apperr.Fields{}
@@ -319,19 +344,19 @@ func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, e
 			in.ShippingAddress.validate(f)
 		}
 		if err := f.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	ts, err := s.tenants.ByIDs(ctx, tenantIDs)
+	ts, err := s.tenants.Cached(ctx, tenantIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]*draftOrder, 0, len(ts))
 	for i := range ts {
 		t := &ts[i]
 		d := byTenant[t.ID]
 		if d == nil || t.Status != tenants.StatusActive {
-			return nil, &apperr.Error{Kind: apperr.KindConflict, Code: "cart_invalid"}
+			return nil, nil, &apperr.Error{Kind: apperr.KindConflict, Code: "cart_invalid"}
 		}
 		d.tenant = t
 		o := &d.order
@@ -346,15 +371,34 @@ func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, e
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].tenant.Slug < out[j].tenant.Slug })
-	return out, nil
+	return out, items, nil
+}
+
+func (d *draftOrder) clone() *draftOrder {
+	c := *d
+	c.lines, c.goods = slices.Clone(d.lines), slices.Clone(d.goods)
+	return &c
 }
 
 // place writes the drafted orders, reserves their goods and empties the cart,
 // all in ctx's transaction.
-func (s *Service) place(ctx context.Context, drafts []*draftOrder) ([]OrderView, error) {
+func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartItem) ([]OrderView, error) {
+	// Empty the cart first: the rows deleted must be the ones drafted, or
+	// the shopper changed the cart (or checked it out elsewhere) meanwhile.
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	var gone []CartItem
+	if err := s.db.W(ctx).Clauses(clause.Returning{}).Where("id IN ?", ids).Delete(&gone).Error; err != nil {
+		return nil, err
+	}
+	if !sameItems(items, gone) {
+		return nil, apperr.Conflict("cart_changed")
+	}
 	views := make([]OrderView, 0, len(drafts))
-	var cartItems []int64
 	for _, d := range drafts {
+		d := d.clone() // this run's copy: a run may be repeated
 		o := &d.order
 		o.Number = s.orderNumber()
 		exp := s.now().Add(s.cfg.ReservationTTL)
@@ -370,10 +414,11 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder) ([]OrderView,
 		}
 		tctx := tenants.WithTenant(ctx, d.tenant)
 		if len(d.goods) > 0 {
-			if err := s.stock.Reserve(tctx, orderRef(o.ID), d.goods, s.cfg.ReservationTTL); err != nil {
+			soldOut, err := s.stock.ReserveNew(tctx, orderRef(o.ID), d.goods, s.cfg.ReservationTTL)
+			if err != nil {
 				return nil, err
 			}
-			if err := s.touchSoldOut(tctx, d); err != nil {
+			if err := s.touchSoldOut(tctx, d, soldOut); err != nil {
 				return nil, err
 			}
 		}
@@ -385,29 +430,38 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder) ([]OrderView,
 				return nil, err
 			}
 		}
-		cartItems = append(cartItems, d.items...)
 		views = append(views, s.orderView(o, d.lines, StoreRef{Slug: d.tenant.Slug, Name: d.tenant.Name}))
-	}
-	if err := s.db.W(ctx).Where("id IN ?", cartItems).Delete(&CartItem{}).Error; err != nil {
-		return nil, err
 	}
 	return views, nil
 }
 
-// touchSoldOut marks products whose reserved SKUs ran out, so the read
-// model's in-stock flags follow.
-func (s *Service) touchSoldOut(ctx context.Context, d *draftOrder) error {
-	ids := make([]int64, len(d.goods))
-	for i, g := range d.goods {
-		ids[i] = g.SKUID
+// sameItems reports whether got holds exactly the cart lines of want.
+func sameItems(want, got []CartItem) bool {
+	if len(want) != len(got) {
+		return false
 	}
-	avail, err := s.availableAll(ctx, ids)
-	if err != nil {
-		return err
+	m := make(map[int64]CartItem, len(got))
+	for _, g := range got {
+		m[g.ID] = g
+	}
+	for _, w := range want {
+		g, ok := m[w.ID]
+		if !ok || g.SKUID != w.SKUID || g.Quantity != w.Quantity {
+			return false
+		}
+	}
+	return true
+}
+
+// touchSoldOut marks the products whose SKUs in soldOut have nothing left
+// to sell, so that the read model's in-stock flags follow.
+func (s *Service) touchSoldOut(ctx context.Context, d *draftOrder, soldOut []int64) error {
+	if len(soldOut) == 0 {
+		return nil
 	}
 	seen := map[int64]bool{}
 	for _, l := range d.lines {
-		if l.Kind == KindGoods && avail[l.SKUID] <= 0 && !seen[l.ProductID] {
+		if l.Kind == KindGoods && slices.Contains(soldOut, l.SKUID) && !seen[l.ProductID] {
 			seen[l.ProductID] = true
 			if err := s.touch(ctx, l.TenantID, l.ProductID); err != nil {
 				return err

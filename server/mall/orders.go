@@ -73,14 +73,14 @@ func provider(method string) (PaymentProvider, bool) {
 // stores, so they are scoped by account, not by tenant. Errors: not_found.
 func (s *Service) ownOrder(ctx context.Context, id int64) (*Order, error) {
 	var o Order
-	if err := s.db.W(ctx).Where("id = ? AND user_id = ?", id, actor.UserID(ctx)).Take(&o).Error; err != nil {
+	if err := s.db.R(ctx).Where("id = ? AND user_id = ?", id, actor.UserID(ctx)).Take(&o).Error; err != nil {
 		return nil, store.Error(err, "order")
 	}
 	return &o, nil
 }
 
 func (s *Service) tenantCtx(ctx context.Context, tenantID int64) (context.Context, *tenants.Tenant, error) {
-	ts, err := s.tenants.ByIDs(ctx, []int64{tenantID})
+	ts, err := s.tenants.Cached(ctx, []int64{tenantID})
 	if err != nil || len(ts) == 0 {
 		return nil, nil, apperr.Internal(errors.New("order's tenant not found"))
 	}
@@ -102,36 +102,46 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 	if len(in.CardNumber) > 32 {
 		return nil, apperr.Invalid("card_number", "too_long", "Max", 32)
 	}
-	r, err := s.idempotent(ctx, key, "pay:"+itoa(orderID), in, func(ctx context.Context) (int, any, error) {
-		o, err := s.ownOrder(ctx, orderID)
-		if err != nil {
-			return 0, nil, err
+	var (
+		read   *Order
+		lines  []OrderLine
+		t      *tenants.Tenant
+		status string
+		ref    string
+		cerr   error
+	)
+	// Reads first, outside the write transaction: the order (its state is
+	// checked again by markPaid's guarded UPDATE), its lines (they never
+	// change) and its store.
+	prepare := func(ctx context.Context) error {
+		var err error
+		if read, err = s.ownOrder(ctx, orderID); err != nil {
+			return err
 		}
-		switch o.Status {
-		case OrderPendingPayment:
-		case OrderCancelled:
-			return 0, nil, apperr.Conflict("order_cancelled")
-		default:
-			return 0, nil, apperr.Conflict("already_paid")
+		if err := s.payable(read); err != nil {
+			return err
 		}
-		if o.ExpiresAt != nil && !s.now().Before(*o.ExpiresAt) {
-			return 0, nil, apperr.Conflict("order_expired")
+		if _, t, err = s.tenantCtx(ctx, read.TenantID); err != nil {
+			return err
 		}
-		tctx, t, err := s.tenantCtx(ctx, o.TenantID)
-		if err != nil {
-			return 0, nil, err
+		if lines, err = s.lines(ctx, read.ID); err != nil {
+			return err
 		}
-		status, ref, cerr := prov.Charge(ctx, orderRef(o.ID), Money{Amount: o.Total, Currency: o.Currency}, in)
+		// The charge is made before the write transaction, which must not
+		// wait on a payment provider.
+		status, ref, cerr = prov.Charge(ctx, orderRef(read.ID), Money{Amount: read.Total, Currency: read.Currency}, in)
+		return nil
+	}
+	r, err := s.idempotent(ctx, key, "pay:"+itoa(orderID), in, prepare, func(ctx context.Context) (int, any, error) {
+		tctx := tenants.WithTenant(ctx, t) // the transaction, with the order's tenant
+		o := new(Order)
+		*o = *read // this run's copy: a run may be repeated
 		p := Payment{TenantID: o.TenantID, OrderID: o.ID, Method: in.Method, Status: status, Amount: o.Total, Currency: o.Currency,
 			Reference: ref, CreatedAt: s.now()}
 		if cerr != nil {
 			p.Error = apperr.As(cerr).Code
 		}
 		if err := s.db.W(ctx).Create(&p).Error; err != nil {
-			return 0, nil, err
-		}
-		lines, err := s.lines(ctx, o.ID)
-		if err != nil {
 			return 0, nil, err
 		}
 		code := 200
@@ -144,8 +154,12 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 			// A bank transfer takes days: hold the stock for a week.
 			exp := s.now().Add(7 * 24 * time.Hour)
 			o.ExpiresAt = &exp
-			if err := s.db.W(ctx).Model(o).Update("expires_at", exp).Error; err != nil {
-				return 0, nil, err
+			res := s.db.W(ctx).Model(&Order{}).Where("id = ? AND status = ?", o.ID, OrderPendingPayment).Update("expires_at", exp)
+			if res.Error != nil {
+				return 0, nil, res.Error
+			}
+			if res.RowsAffected != 1 {
+				return 0, nil, s.whyNotPending(ctx, o.ID)
 			}
 			code = 202
 		default:
@@ -172,12 +186,49 @@ func itoa(n int64) string { return store.Itoa(n) }
 
 func (s *Service) lines(ctx context.Context, orderID int64) ([]OrderLine, error) {
 	var ls []OrderLine
-	err := s.db.W(ctx).Where("order_id = ?", orderID).Order("id").Find(&ls).Error
+	err := s.db.R(ctx).Where("order_id = ?", orderID).Order("id").Find(&ls).Error
 	return ls, err
 }
 
+// pendingPayment says why o is not awaiting payment, or nil if it is.
+func pendingPayment(o *Order) error {
+	switch o.Status {
+	case OrderPendingPayment:
+		return nil
+	case OrderCancelled:
+		return apperr.Conflict("order_cancelled")
+	default:
+		return apperr.Conflict("already_paid")
+	}
+}
+
+// payable checks that o can still be paid.
+func (s *Service) payable(o *Order) error {
+	if err := pendingPayment(o); err != nil {
+		return err
+	}
+	if o.ExpiresAt != nil && !s.now().Before(*o.ExpiresAt) {
+		return apperr.Conflict("order_expired")
+	}
+	return nil
+}
+
+// whyNotPending says, inside ctx's transaction, why a guarded UPDATE of a
+// pending order found it in another state.
+func (s *Service) whyNotPending(ctx context.Context, id int64) error {
+	var o Order
+	if err := s.db.W(ctx).Select("id", "status", "expires_at").Where("id = ?", id).Take(&o).Error; err != nil {
+		return store.Error(err, "order")
+	}
+	if err := s.payable(&o); err != nil {
+		return err
+	}
+	return apperr.Conflict("already_paid")
+}
+
 // markPaid moves an order to paid inside ctx's transaction (tenant in ctx):
-// counts sales, starts or renews subscriptions, and emits order.paid.
+// starts or renews subscriptions and emits order.paid. (The sales counts
+// follow from the mall.count_sales job.)
 func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, method, ref string) error {
 	now := s.now()
 	res := s.db.W(ctx).Model(&Order{}).Scopes(tenants.Scope(ctx)).Where("id = ? AND status = ?", o.ID, OrderPendingPayment).
@@ -186,21 +237,9 @@ func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, met
 		return res.Error
 	}
 	if res.RowsAffected != 1 {
-		return apperr.Conflict("already_paid")
+		return s.whyNotPending(ctx, o.ID)
 	}
 	o.Status, o.PaidAt, o.ExpiresAt = OrderPaid, &now, nil
-	sold := map[int64]int64{}
-	for _, l := range lines {
-		sold[l.ProductID] += l.Quantity
-	}
-	for pid, n := range sold {
-		if err := s.db.W(ctx).Model(&Product{}).Scopes(tenants.Scope(ctx)).Where("id = ?", pid).Update("sales_count", gorm.Expr("sales_count + ?", n)).Error; err != nil {
-			return err
-		}
-		if err := s.touchSales(ctx, o.TenantID, pid); err != nil {
-			return err
-		}
-	}
 	if err := s.onPaidSubscriptions(ctx, o, lines); err != nil {
 		return err
 	}
@@ -481,12 +520,8 @@ func (s *Service) StaffCancelOrder(ctx context.Context, id int64) (*OrderView, e
 // order_cancelled, no_pending_transfer.
 func (s *Service) ConfirmOfflinePayment(ctx context.Context, id int64) (*OrderView, error) {
 	return s.staffTransition(ctx, id, func(ctx context.Context, o *Order) error {
-		switch o.Status {
-		case OrderPendingPayment:
-		case OrderCancelled:
-			return apperr.Conflict("order_cancelled")
-		default:
-			return apperr.Conflict("already_paid")
+		if err := pendingPayment(o); err != nil {
+			return err
 		}
 		res := s.db.W(ctx).Model(&Payment{}).Where("order_id = ? AND method = ? AND status = ?", o.ID, MethodOffline, "pending").
 			Update("status", "succeeded")

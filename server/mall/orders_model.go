@@ -60,8 +60,11 @@ type Order struct {
 	PaidAt         *time.Time `json:"paid_at,omitempty"`
 	CancelledAt    *time.Time `json:"cancelled_at,omitempty"`
 	CancelReason   string     `gorm:"size:40;not null;default:''" json:"cancel_reason,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// SalesCounted: the paid order's units are in its products' sales
+	// counts (added by the mall.count_sales job, not by the payment).
+	SalesCounted bool      `gorm:"not null;default:false" json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // OrderLine is a SKU bought in an order, at the price read at checkout.

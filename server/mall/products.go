@@ -353,11 +353,6 @@ func (s *Service) touch(ctx context.Context, tenantID, productID int64) error {
 	return s.db.W(ctx).Create(&CatalogChange{TenantID: tenantID, ProductID: productID, At: s.now()}).Error
 }
 
-// touchSales records that a product sold, for the best-selling order.
-func (s *Service) touchSales(ctx context.Context, tenantID, productID int64) error {
-	return s.db.W(ctx).Create(&CatalogChange{TenantID: tenantID, ProductID: productID, SalesOnly: true, At: s.now()}).Error
-}
-
 func (s *Service) writeSKUs(ctx context.Context, tenantID, productID int64, skus []SKUInput) error {
 	var existing []SKU
 	if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("product_id = ?", productID).Find(&existing).Error; err != nil {

@@ -59,20 +59,16 @@ func (s *Service) onPaidSubscriptions(ctx context.Context, o *Order, lines []Ord
 			if l.Kind != KindSaaS {
 				continue
 			}
-			var k SKU
-			if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Take(&k, l.SKUID).Error; err != nil {
+			pl, err := s.planOf(ctx, l.SKUID, o.Currency)
+			if err != nil {
 				return err
 			}
-			var p Price
-			if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id = ? AND currency = ?", k.ID, o.Currency).Take(&p).Error; err != nil {
-				return err
-			}
-			sub := Subscription{TenantID: o.TenantID, UserID: o.UserID, ProductID: l.ProductID, SKUID: k.ID, Status: SubActive,
-				Seats: l.Quantity, Currency: o.Currency, UnitAmount: p.Amount, Interval: k.PlanInterval, PerSeat: k.PlanPerSeat,
-				PeriodStart: now, PeriodEnd: addInterval(now, k.PlanInterval), LicenseKey: licenseKey(), ClientSource: o.ClientSource,
+			sub := Subscription{TenantID: o.TenantID, UserID: o.UserID, ProductID: l.ProductID, SKUID: l.SKUID, Status: SubActive,
+				Seats: l.Quantity, Currency: o.Currency, UnitAmount: pl.amount, Interval: pl.interval, PerSeat: pl.perSeat,
+				PeriodStart: now, PeriodEnd: addInterval(now, pl.interval), LicenseKey: licenseKey(), ClientSource: o.ClientSource,
 				CreatedAt: now, UpdatedAt: now}
-			if k.PlanTrialDays > 0 && k.PlanTier != TierFree {
-				end := now.AddDate(0, 0, k.PlanTrialDays)
+			if pl.trialDays > 0 && pl.tier != TierFree {
+				end := now.AddDate(0, 0, pl.trialDays)
 				sub.Status, sub.PeriodEnd, sub.TrialEnd = SubTrialing, end, &end
 			}
 			if err := s.db.W(ctx).Create(&sub).Error; err != nil {
@@ -117,6 +113,34 @@ func (s *Service) onPaidSubscriptions(ctx context.Context, o *Order, lines []Ord
 		return s.db.Emit(ctx, o.TenantID, topic, subEvent(&sub))
 	}
 	return nil
+}
+
+// plan is what a subscription takes from its SKU.
+type plan struct {
+	tier, interval string
+	perSeat        bool
+	trialDays      int
+	amount         int64 // list price per period in the order's currency
+}
+
+// planOf reads a plan SKU's terms from the read model (the checkout priced
+// it from there), or from the database when the read model no longer shows
+// it (archived meanwhile).
+func (s *Service) planOf(ctx context.Context, skuID int64, currency string) (plan, error) {
+	if k, ok := s.Catalog.SKU(skuID); ok && k.Kind == KindSaaS {
+		if amount, ok := k.Prices[currency]; ok {
+			return plan{tier: k.Tier, interval: k.Interval, perSeat: k.PerSeat, trialDays: k.TrialDays, amount: amount}, nil
+		}
+	}
+	var k SKU
+	if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Take(&k, skuID).Error; err != nil {
+		return plan{}, err
+	}
+	var p Price
+	if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id = ? AND currency = ?", k.ID, currency).Take(&p).Error; err != nil {
+		return plan{}, err
+	}
+	return plan{tier: k.PlanTier, interval: k.PlanInterval, perSeat: k.PlanPerSeat, trialDays: k.PlanTrialDays, amount: p.Amount}, nil
 }
 
 func (s *Service) applyPlan(ctx context.Context, sub *Subscription, skuID int64, upd map[string]any) error {

@@ -36,8 +36,7 @@ var ErrNoTx = errors.New("store: outbox event must be written inside the change'
 // Emit writes a domain event into the outbox inside ctx's transaction.
 // tenantID may be 0 for platform events.
 func (db *DB) Emit(ctx context.Context, tenantID int64, topic string, payload any) error {
-	tx, ok := ctx.Value(txKey{}).(*gorm.DB)
-	if !ok {
+	if !InTx(ctx) {
 		return ErrNoTx
 	}
 	body, err := json.Marshal(payload)
@@ -49,7 +48,7 @@ func (db *DB) Emit(ctx context.Context, tenantID int64, topic string, payload an
 	if tenantID != 0 {
 		ev.TenantID = &tenantID
 	}
-	return tx.Create(&ev).Error
+	return db.CreateLater(ctx, &ev)
 }
 
 // Sink receives outbox events. It must be idempotent: delivery is at least once.

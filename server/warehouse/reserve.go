@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -125,6 +126,33 @@ func (s *Service) Reserve(ctx context.Context, orderRef string, lines []ReserveL
 	})
 }
 
+// ReserveNew is Reserve for an order the caller created in its own
+// transaction (ctx must carry it) and rolls back if ReserveNew fails: it
+// takes no savepoint and skips the already_reserved check, which a new
+// order cannot fail. It returns the SKUs it left with no units available
+// in any warehouse, so the caller can mark them sold out without another
+// read. Errors as Reserve's.
+func (s *Service) ReserveNew(ctx context.Context, orderRef string, lines []ReserveLine, ttl time.Duration) ([]int64, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !store.InTx(ctx) {
+		return nil, apperr.Internal(errors.New("warehouse: ReserveNew needs the caller's transaction"))
+	}
+	if err := validateReserve(orderRef, lines); err != nil {
+		return nil, err
+	}
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	want := map[int64]int64{}
+	for _, l := range lines {
+		want[l.SKUID] += l.Qty
+	}
+	return s.take(ctx, t.ID, orderRef, want, ttl, true)
+}
+
 func (s *Service) reserve(ctx context.Context, tenantID int64, orderRef string, want map[int64]int64, ttl time.Duration) error {
 	tx := s.db.W(ctx)
 	var n int64
@@ -134,39 +162,58 @@ func (s *Service) reserve(ctx context.Context, tenantID int64, orderRef string, 
 	if n > 0 {
 		return apperr.Conflict(CodeAlreadyReserved)
 	}
+	_, err := s.take(ctx, tenantID, orderRef, want, ttl, false)
+	return err
+}
+
+// take raises the reserved counts and writes the reservations and moves
+// (with the group's commit when later: not under a savepoint); it returns
+// the SKUs left with nothing available.
+func (s *Service) take(ctx context.Context, tenantID int64, orderRef string, want map[int64]int64, ttl time.Duration, later bool) ([]int64, error) {
+	tx := s.db.W(ctx)
 	order, err := s.warehouseOrder(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	skus := sortedKeys(want)
 	now := s.nowUTC()
 	var takings []taking
-	var short []int64
+	var short, soldOut []int64
 	if len(order) == 1 {
-		// One warehouse (the usual case): one guarded UPDATE per SKU.
+		// One warehouse (the usual case): one guarded UPDATE per SKU, which
+		// returns what is left.
 		for _, sku := range skus {
-			ok, err := s.guardedReserve(ctx, order[0], sku, want[sku], now)
+			left, ok, err := s.guardedReserve(ctx, order[0], sku, want[sku], now)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if ok {
 				takings = append(takings, taking{sku, order[0], want[sku]})
+				if left <= 0 {
+					soldOut = append(soldOut, sku)
+				}
 			} else {
 				short = append(short, sku)
 			}
 		}
 	} else if len(order) > 1 {
-		if takings, short, err = s.allocate(ctx, order, skus, want); err != nil {
-			return err
+		var left map[int64]int64
+		if takings, short, left, err = s.allocate(ctx, order, skus, want); err != nil {
+			return nil, err
 		}
 		if len(short) == 0 {
 			for _, tk := range takings {
-				ok, err := s.guardedReserve(ctx, tk.warehouse, tk.sku, tk.qty, now)
+				_, ok, err := s.guardedReserve(ctx, tk.warehouse, tk.sku, tk.qty, now)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if !ok { // the rows are locked (PostgreSQL) or we are the only writer (SQLite)
-					return apperr.Internal(fmt.Errorf("warehouse: sku %d in warehouse %d changed under its lock", tk.sku, tk.warehouse))
+					return nil, apperr.Internal(fmt.Errorf("warehouse: sku %d in warehouse %d changed under its lock", tk.sku, tk.warehouse))
+				}
+			}
+			for _, sku := range skus {
+				if left[sku] <= 0 {
+					soldOut = append(soldOut, sku)
 				}
 			}
 		}
@@ -174,7 +221,7 @@ func (s *Service) reserve(ctx context.Context, tenantID int64, orderRef string, 
 		short = skus // no warehouse at all
 	}
 	if len(short) > 0 {
-		return newOutOfStock(short)
+		return nil, newOutOfStock(short)
 	}
 	expires := now.Add(ttl)
 	uid := actor.UserID(ctx)
@@ -186,13 +233,17 @@ func (s *Service) reserve(ctx context.Context, tenantID int64, orderRef string, 
 		moves[i] = StockMove{TenantID: tenantID, WarehouseID: tk.warehouse, SKUID: tk.sku, Kind: MoveReserve,
 			DeltaReserved: tk.qty, Reason: reasonReserve, Ref: orderRef, ActorUserID: uid, CreatedAt: now}
 	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return internal(err, "write reservations")
+	create := func(rows any) error { return tx.Create(rows).Error }
+	if later {
+		create = func(rows any) error { return s.db.CreateLater(ctx, rows) }
 	}
-	if err := tx.Create(&moves).Error; err != nil {
-		return internal(err, "write stock moves")
+	if err := create(&rows); err != nil {
+		return nil, internal(err, "write reservations")
 	}
-	return nil
+	if err := create(&moves); err != nil {
+		return nil, internal(err, "write stock moves")
+	}
+	return soldOut, nil
 }
 
 type taking struct {
@@ -209,14 +260,14 @@ type taking struct {
 // true until the transaction ends and concurrent checkouts cannot deadlock.
 // It returns the takings in (sku_id, warehouse_id) order, and the SKUs that
 // cannot be covered.
-func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[int64]int64) ([]taking, []int64, error) {
+func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[int64]int64) ([]taking, []int64, map[int64]int64, error) {
 	var levels []StockLevel
 	q := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id IN ?", skus).Order("sku_id, warehouse_id")
 	if s.db.Dialect == store.Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	if err := q.Find(&levels).Error; err != nil {
-		return nil, nil, internal(err, "lock stock levels")
+		return nil, nil, nil, internal(err, "lock stock levels")
 	}
 	avail := map[int64]map[int64]int64{}
 	for _, l := range levels {
@@ -230,9 +281,14 @@ func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[in
 	var (
 		takings []taking
 		short   []int64
+		left    = map[int64]int64{} // per SKU, over all warehouses, once the takings are made
 	)
 	for _, sku := range skus {
 		qty, have := want[sku], avail[sku]
+		for _, a := range have {
+			left[sku] += a
+		}
+		left[sku] -= qty
 		whole := int64(0)
 		for _, w := range order {
 			if have[w] >= qty {
@@ -260,19 +316,23 @@ func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[in
 			}
 		}
 	}
-	return takings, short, nil
+	return takings, short, left, nil
 }
 
 // guardedReserve raises reserved by qty when that many are available, and
 // reports whether it did.
-func (s *Service) guardedReserve(ctx context.Context, warehouseID, sku, qty int64, now time.Time) (bool, error) {
-	res := s.db.W(ctx).Model(&StockLevel{}).Scopes(tenants.Scope(ctx)).
+func (s *Service) guardedReserve(ctx context.Context, warehouseID, sku, qty int64, now time.Time) (left int64, ok bool, err error) {
+	var lv []StockLevel
+	res := s.db.W(ctx).Model(&lv).Scopes(tenants.Scope(ctx)).Clauses(clause.Returning{Columns: []clause.Column{{Name: "on_hand"}, {Name: "reserved"}}}).
 		Where("warehouse_id = ? AND sku_id = ? AND on_hand - reserved >= ?", warehouseID, sku, qty).
 		Updates(map[string]any{"reserved": gorm.Expr("reserved + ?", qty), "updated_at": now})
 	if res.Error != nil {
-		return false, internal(res.Error, "reserve stock")
+		return 0, false, internal(res.Error, "reserve stock")
 	}
-	return res.RowsAffected == 1, nil
+	if res.RowsAffected != 1 || len(lv) != 1 {
+		return 0, false, nil
+	}
+	return lv[0].Available(), true, nil
 }
 
 // reservationsOf returns the reservations of orderRef of the tenant in ctx, in lock
