@@ -58,6 +58,8 @@ type DB struct {
 	reader  *gorm.DB
 	path    string     // SQLite file path
 	group   *committer // SQLite: shares one commit among concurrent transactions
+	// SQLite: copies the WAL back into the database off the writer's path
+	checkpoints *checkpointer
 }
 
 // Open opens the database named by cfg.DSN.
@@ -111,11 +113,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// One writer connection whose transactions begin IMMEDIATE: a deferred
 	// transaction that upgrades to a write would skip busy_timeout and fail
 	// with SQLITE_BUSY under load.
-	// The writer keeps its statements prepared: parsing SQL is a sixth of
-	// a checkout's time on the one connection every write waits for.
-	wcfg := *gcfg
-	wcfg.PrepareStmt, wcfg.PrepareStmtMaxSize = true, 512
-	w, err := gorm.Open(sqlite.Open(base+"&_txlock=immediate"), &wcfg)
+	// The writer never checkpoints: a checkpoint's fsyncs would stall every
+	// write behind it. The checkpointer does it on its own connection.
+	// (No PrepareStmt: the driver prepares every statement again anyway,
+	// and gorm's statement cache holds its lock while it waits for the one
+	// connection, which deadlocks against an open transaction.)
+	// Each handle gets its own copy of the config: gorm keeps a handle's
+	// callbacks in it (the writer counts its writes with one).
+	wcfg, rcfg := *gcfg, *gcfg
+	w, err := gorm.Open(sqlite.Open(base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)"), &wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
 	}
@@ -127,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("store: ping sqlite: %w", err)
 	}
-	r, err := gorm.Open(sqlite.Open(base+"&_pragma=query_only(1)"), gcfg)
+	r, err := gorm.Open(sqlite.Open(base+"&_pragma=query_only(1)"), &rcfg)
 	if err != nil {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("store: open sqlite readers: %w", err)
@@ -144,7 +150,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = wdb.Close()
 		return nil, err
 	}
-	return &DB{Dialect: SQLite, writer: w, reader: r, path: path, group: group}, nil
+	cp, err := newCheckpointer(base, *gcfg)
+	if err != nil {
+		group.close()
+		_ = wdb.Close()
+		_ = rdb.Close()
+		return nil, err
+	}
+	return &DB{Dialect: SQLite, writer: w, reader: r, path: path, group: group, checkpoints: cp}, nil
 }
 
 // Close closes both handles.
@@ -153,6 +166,9 @@ func (db *DB) Close() error {
 		db.group.close()
 	}
 	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
+	}
 	if s, err := db.writer.DB(); err == nil {
 		errs = append(errs, s.Close())
 	}

@@ -3,9 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"saasmall/server/store"
 	"saasmall/server/store/storetest"
@@ -158,5 +161,49 @@ func TestSQLitePragmas(t *testing.T) {
 	db.Reader().Raw("PRAGMA query_only").Scan(&qo)
 	if qo != "1" {
 		t.Errorf("reader query_only = %q", qo)
+	}
+}
+
+// TestCheckpointsOffTheWriter: the writer never checkpoints (its commits
+// must not stall on a checkpoint's fsyncs); the checkpointer copies the WAL
+// into the database file in the background.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	if storetest.PostgresDSN() != "" {
+		t.Skip("SQLite only")
+	}
+	path := filepath.Join(t.TempDir(), "cp.db")
+	db, err := store.Open(context.Background(), store.Config{DSN: "sqlite:" + path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var auto int
+	if err := db.Writer().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	if err := db.Migrate(context.Background(), store.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	before := size()
+	for i := range 50 {
+		if err := db.Tx(context.Background(), func(ctx context.Context) error {
+			return db.Emit(ctx, 1, "cp.test", map[string]string{"pad": strings.Repeat("x", 2000), "i": fmt.Sprint(i)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for size() < before+50*2000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (was %d): the WAL was never checkpointed", size(), before)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
