@@ -143,8 +143,19 @@ func (s *Server) searchProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := s.Mall.Catalog.Index().Search(q)
-	// The cards are encoded once per product; the page is spliced together.
+	// The answer depends on the query string only (not on the caller or
+	// the language), so each catalog snapshot keeps the pages it has
+	// answered.
+	buf := s.Mall.Catalog.Index().SearchPage(c.Context().QueryArgs().QueryString(), q, func(res catalog.Result) []byte {
+		return searchJSON(res, q)
+	})
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(buf)
+}
+
+// searchJSON encodes a search answer: the cards are encoded once per
+// product, and the page is spliced together.
+func searchJSON(res catalog.Result, q catalog.Query) []byte {
 	buf := make([]byte, 0, 1024+len(res.Items)*600)
 	buf = append(buf, `{"items":[`...)
 	for i, d := range res.Items {
@@ -161,9 +172,7 @@ func (s *Server) searchProducts(c *fiber.Ctx) error {
 	buf = strconv.AppendInt(buf, int64(q.PerPage), 10)
 	buf = append(buf, `,"facets":`...)
 	buf = res.AppendFacetsJSON(buf)
-	buf = append(buf, '}')
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(buf)
+	return append(buf, '}')
 }
 
 func (s *Server) getProduct(c *fiber.Ctx) error {

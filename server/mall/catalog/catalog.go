@@ -93,6 +93,9 @@ type Index interface {
 	Get(id int64) (*Doc, bool)
 	// Search answers a query.
 	Search(q Query) Result
+	// SearchPage answers q and returns render's encoding of the result,
+	// cached under key (which must determine q) until the content changes.
+	SearchPage(key []byte, q Query, render func(Result) []byte) []byte
 	// Len is the number of documents.
 	Len() int
 }

@@ -641,3 +641,31 @@ func TestAppendFacetsJSON(t *testing.T) {
 		t.Fatalf("swapped facets encoded as %s", got)
 	}
 }
+
+// TestSearchPageCachedPerSnapshot: a page rendered for a key is served
+// again for that key until the content changes; a change renders afresh.
+func TestSearchPageCachedPerSnapshot(t *testing.T) {
+	ix := NewMemory()
+	docs := textDocs()
+	ix.Replace(docs)
+	renders := 0
+	render := func(r Result) []byte {
+		renders++
+		return []byte(fmt.Sprint(r.Total))
+	}
+	q := Query{Q: "shoe", Sort: SortNewest}
+	first := ix.SearchPage([]byte("q=shoe"), q, render)
+	again := ix.SearchPage([]byte("q=shoe"), q, render)
+	if renders != 1 || string(first) != string(again) {
+		t.Fatalf("same key, same snapshot: %d renders (%s, %s)", renders, first, again)
+	}
+	ix.SearchPage([]byte("q=shoe&page=2"), q, render)
+	if renders != 2 {
+		t.Fatalf("another key was answered from the cache")
+	}
+	ix.Remove(docs[0].ID) // product 1 ("trail running shoes") leaves
+	after := ix.SearchPage([]byte("q=shoe"), q, render)
+	if renders != 3 || string(after) == string(first) {
+		t.Fatalf("after a change: %d renders, %s then %s", renders, first, after)
+	}
+}

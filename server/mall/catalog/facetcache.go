@@ -85,6 +85,36 @@ func (c *facetCache) put(key []byte, e *facetEntry) {
 	c.m.Load().Store(string(key), e)
 }
 
+// pageCache keeps encoded search responses of one snapshot by request key
+// (up to pageCacheEntries, then it starts over).
+type pageCache struct {
+	m atomic.Pointer[sync.Map]
+	n atomic.Int64
+}
+
+const pageCacheEntries = 2048
+
+func newPageCache() *pageCache {
+	c := &pageCache{}
+	c.m.Store(&sync.Map{})
+	return c
+}
+
+func (c *pageCache) get(key []byte) []byte {
+	if v, ok := c.m.Load().Load(string(key)); ok {
+		return v.([]byte)
+	}
+	return nil
+}
+
+func (c *pageCache) put(key []byte, b []byte) {
+	if c.n.Add(1) > pageCacheEntries {
+		c.m.Store(&sync.Map{})
+		c.n.Store(1)
+	}
+	c.m.Load().Store(string(key), b)
+}
+
 // facetKey encodes what the facets depend on: the analyzed terms, the
 // facet filters, in-stock and the price restriction.
 func facetKey(b []byte, q *Query, terms []qterm, priceActive bool) []byte {

@@ -163,6 +163,7 @@ type snapshot struct {
 
 	prefix *prefixCache
 	facets *facetCache
+	pages  *pageCache
 }
 
 func emptySnapshot() *snapshot {
@@ -177,6 +178,7 @@ func emptySnapshot() *snapshot {
 		live:   make([]uint64, 1),
 		prefix: newPrefixCache(),
 		facets: newFacetCache(),
+		pages:  newPageCache(),
 	}
 	for i, name := range fixedDimNames {
 		s.dims = append(s.dims, &dimension{name: name, json: string(appendJSONString(nil, name))})
@@ -369,6 +371,7 @@ func newBatch(old *snapshot, adds int) *batch {
 	s.cur = maps.Clone(old.cur)
 	s.prefix = newPrefixCache()
 	s.facets = newFacetCache()
+	s.pages = newPageCache()
 	b := &batch{
 		old: old, s: &s,
 		termCh:   map[string]*termChange{},

@@ -52,6 +52,22 @@ const (
 // Search answers a query.
 func (m *Memory) Search(q Query) Result { return m.snap.Load().search(&q, !m.noFacetCache) }
 
+// SearchPage answers q and returns render's encoding of the result; the
+// encoding is kept with the snapshot under key (which must determine q), so
+// that the same question asked again of the same snapshot is a map lookup.
+func (m *Memory) SearchPage(key []byte, q Query, render func(Result) []byte) []byte {
+	s := m.snap.Load()
+	if m.noFacetCache {
+		return render(s.search(&q, false))
+	}
+	if b := s.pages.get(key); b != nil {
+		return b
+	}
+	b := render(s.search(&q, true))
+	s.pages.put(key, b)
+	return b
+}
+
 type scratch struct {
 	bufs   [][]uint64
 	used   int
