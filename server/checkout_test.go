@@ -20,10 +20,28 @@ import (
 // every other shopper gets a clear out_of_stock naming the SKU, and stock
 // never goes negative.
 func TestCheckoutNeverOversells(t *testing.T) {
+	t.Run("one warehouse", func(t *testing.T) { neverOversells(t, nil) })
+	// 50 units over three warehouses, one in the shoppers' country (GB):
+	// lines are taken whole where they fit and split where they do not.
+	t.Run("three warehouses", func(t *testing.T) { neverOversells(t, []int64{20, 15, 15}) })
+}
+
+func neverOversells(t *testing.T, split []int64) {
 	env := servertest.New(t, servertest.WithRealClock())
 	env.Listen()
 	ten := env.Tenant("gearhub", "owner@gearhub.test")
-	_, sku := goods(t, env, ten, "LAST-50", 1000, 50)
+	var sku int64
+	if split == nil {
+		_, sku = goods(t, env, ten, "LAST-50", 1000, 50)
+	} else {
+		_, sku = goods(t, env, ten, "LAST-50", 1000, split[0])
+		owner := env.Login("owner@gearhub.test", servertest.Password, "pc")
+		for i, country := range []string{"GB", "DE"} {
+			w := owner.Do("POST", "/api/v1/t/gearhub/warehouses", map[string]any{"code": "W" + country, "name": country, "country": country}).Want(t, 201)
+			owner.Do("POST", "/api/v1/t/gearhub/stock/adjustments", map[string]any{"sku_id": sku, "warehouse_id": n64(w.JSON["id"]),
+				"delta": split[i+1], "reason": "received"}).Want(t, 201)
+		}
+	}
 
 	const shoppers = 200
 	clients := make([]*servertest.Client, shoppers)
@@ -70,6 +88,14 @@ func TestCheckoutNeverOversells(t *testing.T) {
 		t.Fatalf("stock after the rush: %v", lvl)
 	}
 	t.Logf("sold 50 units to %d shoppers, refused %d", shoppers-int(refused.Load()), refused.Load())
+	// Every level's reserved count is the sum of its held reservations.
+	var bad []string
+	err := env.Srv.DB.Reader().Raw(`SELECT l.warehouse_id, l.reserved, COALESCE(SUM(r.qty), 0) AS held FROM stock_levels l
+		LEFT JOIN stock_reservations r ON r.warehouse_id = l.warehouse_id AND r.sku_id = l.sku_id AND r.status = 'held'
+		WHERE l.sku_id = ? GROUP BY l.warehouse_id, l.reserved HAVING l.reserved <> COALESCE(SUM(r.qty), 0)`, sku).Scan(&bad).Error
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("reserved differs from held reservations: %v %v", bad, err)
+	}
 }
 
 func stockOf(t *testing.T, env *servertest.Env, ten *tenants.Tenant, sku int64) map[string]int64 {

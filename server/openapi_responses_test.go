@@ -492,6 +492,23 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	k.ok(owner, "GET", T+"/stock?warehouse_id=999999", nil, 404)
 	k.bad(owner, "GET", T+"/stock?sku_ids=abc", nil, 400)
+	second := k.ok(owner, "POST", T+"/warehouses", map[string]any{"code": "sh-02", "name": "Shanghai", "country": "CN",
+		"line1": "88 Century Ave", "city": "Shanghai", "postal_code": "200120"}, 201)
+	if second.JSON["code"] != "SH-02" || second.JSON["status"] != "active" {
+		t.Errorf("created warehouse: %s", second.Body)
+	}
+	wh2 := fmt.Sprintf("%s/warehouses/%d", T, num(t, second.JSON["id"]))
+	k.ok(owner, "POST", T+"/warehouses", map[string]any{"code": "SH-02", "name": "Again", "country": "CN"}, 409)
+	k.bad(owner, "POST", T+"/warehouses", map[string]any{"code": "", "name": "x", "country": "ZZ"}, 400)
+	k.ok(owner, "GET", wh2, nil, 200)
+	k.ok(owner, "GET", T+"/warehouses/999999", nil, 404)
+	if r := k.ok(owner, "PATCH", wh2, map[string]any{"status": "closed", "city": "Pudong"}, 200); r.JSON["status"] != "closed" || r.JSON["city"] != "Pudong" {
+		t.Errorf("closed warehouse: %s", r.Body)
+	}
+	k.ok(owner, "PATCH", fmt.Sprintf("%s/warehouses/%d", T, wh), map[string]any{"status": "closed"}, 409)
+	k.bad(owner, "PATCH", wh2, map[string]any{}, 400)
+	k.bad(owner, "PATCH", wh2, map[string]any{"status": "open"}, 400)
+	k.ok(owner, "PATCH", T+"/warehouses/999999", map[string]any{"name": "x"}, 404)
 	refresh()
 
 	// Shoppers screen, read and compare products.

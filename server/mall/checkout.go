@@ -414,7 +414,7 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartI
 		}
 		tctx := tenants.WithTenant(ctx, d.tenant)
 		if len(d.goods) > 0 {
-			soldOut, err := s.stock.ReserveNew(tctx, orderRef(o.ID), d.goods, s.cfg.ReservationTTL)
+			soldOut, err := s.stock.ReserveNew(tctx, orderRef(o.ID), o.ShipCountry, d.goods, s.cfg.ReservationTTL)
 			if err != nil {
 				return nil, err
 			}

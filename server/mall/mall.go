@@ -24,9 +24,10 @@ type Stock interface {
 	// the tenant in ctx; it fails with an out_of_stock conflict naming SKUs.
 	Reserve(ctx context.Context, orderRef string, lines []warehouse.ReserveLine, ttl time.Duration) error
 	// ReserveNew is Reserve for an order created in the caller's
-	// transaction, which the caller rolls back if it fails; it returns the
-	// SKUs it left with nothing available.
-	ReserveNew(ctx context.Context, orderRef string, lines []warehouse.ReserveLine, ttl time.Duration) ([]int64, error)
+	// transaction, which the caller rolls back if it fails, shipping to
+	// country (warehouses there are preferred); it returns the SKUs it left
+	// with nothing available.
+	ReserveNew(ctx context.Context, orderRef, country string, lines []warehouse.ReserveLine, ttl time.Duration) ([]int64, error)
 	Release(ctx context.Context, orderRef string) error
 	Commit(ctx context.Context, orderRef string) error
 	Adjust(ctx context.Context, in warehouse.Adjustment) (warehouse.StockLevel, error)

@@ -111,5 +111,24 @@ BEGIN RAISE EXCEPTION 'stock_moves is append-only'; END $$`).Error
 			}
 			return nil
 		},
+	}, {
+		// Warehouses get an address and can be closed.
+		ID: "202611250050_warehouse_addresses",
+		Migrate: func(tx *gorm.DB) error {
+			type warehouse struct {
+				Line1      string    `gorm:"size:200;not null;default:''"`
+				City       string    `gorm:"size:120;not null;default:''"`
+				PostalCode string    `gorm:"size:20;not null;default:''"`
+				Status     string    `gorm:"size:10;not null;default:'active'"`
+				UpdatedAt  time.Time `gorm:"not null;default:'1970-01-01 00:00:00'"`
+			}
+			m := tx.Table(tWarehouses).Migrator()
+			for _, col := range []string{"Line1", "City", "PostalCode", "Status", "UpdatedAt"} {
+				if err := m.AddColumn(&warehouse{}, col); err != nil {
+					return err
+				}
+			}
+			return tx.Exec("UPDATE " + tWarehouses + " SET updated_at = created_at").Error
+		},
 	}}
 }

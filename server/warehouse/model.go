@@ -23,15 +23,27 @@ import (
 	"time"
 )
 
+// Warehouse statuses: a closed warehouse keeps its stock and history but
+// no checkout draws on it any more.
+const (
+	WarehouseActive = "active"
+	WarehouseClosed = "closed"
+)
+
 // Warehouse is a place where a tenant keeps goods.
 type Warehouse struct {
-	ID        int64     `gorm:"primaryKey" json:"id"`
-	TenantID  int64     `json:"-"`
-	Code      string    `json:"code"`    // unique per tenant, e.g. "MAIN"
-	Name      string    `json:"name"`    // shown to staff
-	Country   string    `json:"country"` // ISO 3166-1 alpha-2, "" when not known yet
-	IsDefault bool      `json:"is_default"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         int64     `gorm:"primaryKey" json:"id"`
+	TenantID   int64     `json:"-"`
+	Code       string    `json:"code"`    // unique per tenant, e.g. "MAIN"
+	Name       string    `json:"name"`    // shown to staff
+	Country    string    `json:"country"` // ISO 3166-1 alpha-2, "" when not known yet
+	Line1      string    `json:"line1"`
+	City       string    `json:"city"`
+	PostalCode string    `json:"postal_code"`
+	Status     string    `gorm:"default:active" json:"status"` // active | closed
+	IsDefault  bool      `json:"is_default"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // TableName is the warehouses table.

@@ -62,13 +62,16 @@ const savepoint = "warehouse_reserve"
 // ttl (DefaultTTL when ttl ≤ 0), and one "reserve" move each, with ref
 // orderRef and the actor from ctx.
 //
-// Where the stock comes from: each SKU is taken whole from the first
-// warehouse that can cover it, the default warehouse first, then the others
-// by id; only when no single warehouse can cover it is it split over the
-// warehouses by id, each giving what it has. A tenant with one warehouse
-// pays one guarded UPDATE per SKU; with several, Reserve first locks the
-// SKUs' levels (SELECT … FOR UPDATE on PostgreSQL) and then applies the
-// guarded UPDATEs. Levels are locked in (sku_id, warehouse_id) order (see
+// Where the stock comes from (active warehouses only; closed ones keep
+// their stock but give none): each SKU is taken whole from one warehouse
+// when one can cover it — a warehouse in the destination country first
+// (ReserveNew's country), and among equals the one with the most
+// available, then the default one, then the lowest id; only when no single
+// warehouse can cover it is it split, taking from the warehouses in that
+// same order (destination country, most available first) until the line is
+// covered. A tenant with one active warehouse pays one guarded UPDATE per
+// SKU; with several, Reserve first locks the SKUs' levels (SELECT … FOR
+// UPDATE on PostgreSQL) and then applies the guarded UPDATEs. Levels are locked in (sku_id, warehouse_id) order (see
 // the package's lock order). A transaction that calls Reserve for several
 // orders (a checkout split per store) should call it in ascending tenant id
 // order, so that two such checkouts lock in one global order; otherwise
@@ -127,12 +130,13 @@ func (s *Service) Reserve(ctx context.Context, orderRef string, lines []ReserveL
 }
 
 // ReserveNew is Reserve for an order the caller created in its own
-// transaction (ctx must carry it) and rolls back if ReserveNew fails: it
+// transaction (ctx must carry it) and rolls back if ReserveNew fails,
+// shipping to country (ISO 3166-1 alpha-2, "" when unknown): it
 // takes no savepoint and skips the already_reserved check, which a new
 // order cannot fail. It returns the SKUs it left with no units available
 // in any warehouse, so the caller can mark them sold out without another
 // read. Errors as Reserve's.
-func (s *Service) ReserveNew(ctx context.Context, orderRef string, lines []ReserveLine, ttl time.Duration) ([]int64, error) {
+func (s *Service) ReserveNew(ctx context.Context, orderRef, country string, lines []ReserveLine, ttl time.Duration) ([]int64, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
 		return nil, err
@@ -150,7 +154,7 @@ func (s *Service) ReserveNew(ctx context.Context, orderRef string, lines []Reser
 	for _, l := range lines {
 		want[l.SKUID] += l.Qty
 	}
-	return s.take(ctx, t.ID, orderRef, want, ttl, true)
+	return s.take(ctx, t.ID, orderRef, strings.ToUpper(country), want, ttl, true)
 }
 
 func (s *Service) reserve(ctx context.Context, tenantID int64, orderRef string, want map[int64]int64, ttl time.Duration) error {
@@ -162,16 +166,16 @@ func (s *Service) reserve(ctx context.Context, tenantID int64, orderRef string, 
 	if n > 0 {
 		return apperr.Conflict(CodeAlreadyReserved)
 	}
-	_, err := s.take(ctx, tenantID, orderRef, want, ttl, false)
+	_, err := s.take(ctx, tenantID, orderRef, "", want, ttl, false)
 	return err
 }
 
 // take raises the reserved counts and writes the reservations and moves
 // (with the group's commit when later: not under a savepoint); it returns
 // the SKUs left with nothing available.
-func (s *Service) take(ctx context.Context, tenantID int64, orderRef string, want map[int64]int64, ttl time.Duration, later bool) ([]int64, error) {
+func (s *Service) take(ctx context.Context, tenantID int64, orderRef, country string, want map[int64]int64, ttl time.Duration, later bool) ([]int64, error) {
 	tx := s.db.W(ctx)
-	order, err := s.warehouseOrder(ctx)
+	sites, err := s.activeSites(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -179,16 +183,17 @@ func (s *Service) take(ctx context.Context, tenantID int64, orderRef string, wan
 	now := s.nowUTC()
 	var takings []taking
 	var short, soldOut []int64
-	if len(order) == 1 {
+	if len(sites) == 1 {
 		// One warehouse (the usual case): one guarded UPDATE per SKU, which
 		// returns what is left.
+		w := sites[0].ID
 		for _, sku := range skus {
-			left, ok, err := s.guardedReserve(ctx, order[0], sku, want[sku], now)
+			left, ok, err := s.guardedReserve(ctx, w, sku, want[sku], now)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				takings = append(takings, taking{sku, order[0], want[sku]})
+				takings = append(takings, taking{sku, w, want[sku]})
 				if left <= 0 {
 					soldOut = append(soldOut, sku)
 				}
@@ -196,9 +201,9 @@ func (s *Service) take(ctx context.Context, tenantID int64, orderRef string, wan
 				short = append(short, sku)
 			}
 		}
-	} else if len(order) > 1 {
+	} else if len(sites) > 1 {
 		var left map[int64]int64
-		if takings, short, left, err = s.allocate(ctx, order, skus, want); err != nil {
+		if takings, short, left, err = s.allocate(ctx, sites, country, skus, want); err != nil {
 			return nil, err
 		}
 		if len(short) == 0 {
@@ -252,17 +257,22 @@ type taking struct {
 	qty       int64
 }
 
-// allocate decides, for a tenant with several warehouses, where each SKU is
-// taken from: whole from the first warehouse of order (default first, then
-// by id) that has it all, else split over the warehouses by id. It first
-// locks the levels of every SKU in (sku_id, warehouse_id) order (SELECT …
-// FOR UPDATE on PostgreSQL; SQLite has one writer), so what it reads stays
-// true until the transaction ends and concurrent checkouts cannot deadlock.
-// It returns the takings in (sku_id, warehouse_id) order, and the SKUs that
-// cannot be covered.
-func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[int64]int64) ([]taking, []int64, map[int64]int64, error) {
+// allocate decides, for a tenant with several active warehouses, where
+// each SKU is taken from (see Reserve: whole from the best-ranked warehouse
+// that has it all, else split in rank order; rank: in country first, then
+// most available, then default, then id). It first locks the levels of
+// every SKU in (sku_id, warehouse_id) order (SELECT … FOR UPDATE on
+// PostgreSQL; SQLite has one writer), so what it reads stays true until
+// the transaction ends and concurrent checkouts cannot deadlock. It returns
+// the takings in (sku_id, warehouse_id) order, the SKUs that cannot be
+// covered, and what each SKU has left over all warehouses afterwards.
+func (s *Service) allocate(ctx context.Context, sites []site, country string, skus []int64, want map[int64]int64) ([]taking, []int64, map[int64]int64, error) {
+	ids := make([]int64, len(sites))
+	for i, w := range sites {
+		ids[i] = w.ID
+	}
 	var levels []StockLevel
-	q := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id IN ?", skus).Order("sku_id, warehouse_id")
+	q := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("sku_id IN ? AND warehouse_id IN ?", skus, ids).Order("sku_id, warehouse_id")
 	if s.db.Dialect == store.Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
@@ -276,23 +286,41 @@ func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[in
 		}
 		avail[l.SKUID][l.WarehouseID] = l.Available()
 	}
-	byID := append([]int64(nil), order...)
-	sort.Slice(byID, func(i, j int) bool { return byID[i] < byID[j] })
 	var (
 		takings []taking
 		short   []int64
 		left    = map[int64]int64{} // per SKU, over all warehouses, once the takings are made
 	)
+	ranked := make([]site, len(sites))
 	for _, sku := range skus {
 		qty, have := want[sku], avail[sku]
+		var total int64
 		for _, a := range have {
-			left[sku] += a
+			total += a
 		}
-		left[sku] -= qty
+		left[sku] = total - qty
+		if total < qty {
+			short = append(short, sku)
+			continue
+		}
+		copy(ranked, sites)
+		sort.SliceStable(ranked, func(i, j int) bool {
+			a, b := ranked[i], ranked[j]
+			if ia, ib := country != "" && a.Country == country, country != "" && b.Country == country; ia != ib {
+				return ia
+			}
+			if have[a.ID] != have[b.ID] {
+				return have[a.ID] > have[b.ID]
+			}
+			return false // sites are default first, then by id
+		})
+		// Whole from one warehouse: the first in rank that has it all (in
+		// each group the one with the most available comes first, so this
+		// is the in-country one with most, if any in-country one covers).
 		whole := int64(0)
-		for _, w := range order {
-			if have[w] >= qty {
-				whole = w
+		for _, w := range ranked {
+			if have[w.ID] >= qty {
+				whole = w.ID
 				break
 			}
 		}
@@ -300,22 +328,20 @@ func (s *Service) allocate(ctx context.Context, order, skus []int64, want map[in
 			takings = append(takings, taking{sku, whole, qty})
 			continue
 		}
-		var total int64
-		for _, a := range have {
-			total += a
-		}
-		if total < qty {
-			short = append(short, sku)
-			continue
-		}
-		left := qty
-		for _, w := range byID {
-			if n := min(have[w], left); n > 0 {
-				takings = append(takings, taking{sku, w, n})
-				left -= n
+		rest := qty
+		for _, w := range ranked {
+			if n := min(have[w.ID], rest); n > 0 {
+				takings = append(takings, taking{sku, w.ID, n})
+				rest -= n
 			}
 		}
 	}
+	sort.Slice(takings, func(i, j int) bool {
+		if takings[i].sku != takings[j].sku {
+			return takings[i].sku < takings[j].sku
+		}
+		return takings[i].warehouse < takings[j].warehouse
+	})
 	return takings, short, left, nil
 }
 

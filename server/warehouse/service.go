@@ -108,7 +108,7 @@ func (s *Service) CreateDefault(ctx context.Context, t *tenants.Tenant) error {
 		if n > 0 {
 			return nil
 		}
-		w := Warehouse{TenantID: t.ID, Code: DefaultCode, Name: DefaultName, Country: countryOf(t.DefaultCurrency),
+		w := Warehouse{TenantID: t.ID, Code: DefaultCode, Name: DefaultName, Country: countryOf(t.DefaultCurrency), Status: WarehouseActive,
 			IsDefault: true, CreatedAt: s.nowUTC()}
 		if err := s.db.W(ctx).Create(&w).Error; err != nil {
 			return store.Error(err, "warehouse")
@@ -167,15 +167,22 @@ func (s *Service) warehouse(ctx context.Context, id int64) (Warehouse, error) {
 	return w, nil
 }
 
-// warehouseOrder returns the ids of the tenant's warehouses in the order
-// stock is drawn from them: the default one first, then by id.
-func (s *Service) warehouseOrder(ctx context.Context) ([]int64, error) {
-	var ids []int64
-	if err := s.db.R(ctx).Model(&Warehouse{}).Scopes(tenants.Scope(ctx)).
-		Order("is_default DESC, id").Pluck("id", &ids).Error; err != nil {
+// site is what allocation needs to know of a warehouse.
+type site struct {
+	ID        int64
+	Country   string
+	IsDefault bool
+}
+
+// activeSites returns the tenant's active warehouses, the default one
+// first, then by id.
+func (s *Service) activeSites(ctx context.Context) ([]site, error) {
+	var ws []site
+	if err := s.db.R(ctx).Model(&Warehouse{}).Scopes(tenants.Scope(ctx)).Where("status = ?", WarehouseActive).
+		Order("is_default DESC, id").Select("id", "country", "is_default").Scan(&ws).Error; err != nil {
 		return nil, internal(err, "list warehouses")
 	}
-	return ids, nil
+	return ws, nil
 }
 
 // StockQuery selects stock levels: optionally only some SKUs and one

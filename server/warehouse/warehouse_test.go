@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -479,63 +480,169 @@ func TestReleaseAndCommit(t *testing.T) {
 	checkLedger(t, db)
 }
 
-func TestReserveAcrossWarehouses(t *testing.T) {
+// reserveTo runs ReserveNew for an order shipping to country in its own
+// transaction, as the checkout does.
+func reserveTo(db *store.DB, svc *warehouse.Service, ctx context.Context, ref, country string, sku, qty int64) error {
+	return db.Tx(ctx, func(ctx context.Context) error {
+		_, err := svc.ReserveNew(ctx, ref, country, []warehouse.ReserveLine{{SKUID: sku, Qty: qty}}, time.Hour)
+		return err
+	})
+}
+
+func heldBy(t *testing.T, db *store.DB, ref string) map[int64]int64 {
+	t.Helper()
+	var rs []warehouse.Reservation
+	if err := db.Reader().Where("order_ref = ?", ref).Find(&rs).Error; err != nil {
+		t.Fatal(err)
+	}
+	m := map[int64]int64{}
+	for _, r := range rs {
+		m[r.WarehouseID] += r.Qty
+	}
+	return m
+}
+
+// TestAllocationStrategy: a line is taken whole from a warehouse in the
+// destination country when one can cover it (the one with the most
+// available), else whole from the one with the most available anywhere;
+// only when none can is it split, destination country first, most
+// available first. Closed warehouses give nothing.
+func TestAllocationStrategy(t *testing.T) {
 	db, svc := setup(t)
 	ctx := staff(1)
-	main := defaultWarehouse(t, svc, ctx)
-	east := warehouse.Warehouse{TenantID: 1, Code: "EAST", Name: "East", Country: "CN", CreatedAt: time.Now().UTC()}
-	if err := db.Writer().Create(&east).Error; err != nil {
-		t.Fatal(err)
+	main := defaultWarehouse(t, svc, ctx) // CN (the tenant sells in CNY)
+	mk := func(code, country string) warehouse.Warehouse {
+		w, err := svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: code, Name: code, Country: country})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
+	east, west := mk("EAST", "US"), mk("WEST", "US")
 	adjust(t, svc, ctx, 101, main.ID, 2)
-	adjust(t, svc, ctx, 101, east.ID, 5)
+	adjust(t, svc, ctx, 101, east.ID, 2)
+	adjust(t, svc, ctx, 101, west.ID, 4)
 
-	// 2 fit in the default warehouse: taken from there.
-	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 2}}, time.Hour); err != nil {
+	steps := []struct {
+		ref, country string
+		qty          int64
+		want         map[int64]int64
+	}{
+		// To the US, 3: WEST (4) covers it, EAST (2) does not.
+		{"order:1", "US", 3, map[int64]int64{west.ID: 3}},
+		// To the US, 1: EAST has 2, WEST 1 left: the most available.
+		{"order:2", "US", 1, map[int64]int64{east.ID: 1}},
+		// To China, 2: MAIN, in country.
+		{"order:3", "CN", 2, map[int64]int64{main.ID: 2}},
+		// Nowhere in particular, 1: EAST and WEST have 1 each: the default
+		// comes first among equals, but MAIN has none: EAST (lower id).
+		{"order:4", "", 1, map[int64]int64{east.ID: 1}},
+	}
+	for _, st := range steps {
+		if err := reserveTo(db, svc, ctx, st.ref, st.country, 101, st.qty); err != nil {
+			t.Fatalf("%s: %v", st.ref, err)
+		}
+		if got := heldBy(t, db, st.ref); !maps.Equal(got, st.want) {
+			t.Fatalf("%s to %q: held %v, want %v", st.ref, st.country, got, st.want)
+		}
+	}
+	// Free order 3, then 3 to the US: no single warehouse has 3 (MAIN 2,
+	// WEST 1): split, the US first, then the rest.
+	if err := svc.Release(ctx, "order:3"); err != nil {
 		t.Fatal(err)
 	}
-	// 3 do not fit in MAIN (0 left) but do in EAST: taken whole from EAST.
-	if err := svc.Reserve(ctx, "order:2", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); err != nil {
+	if err := reserveTo(db, svc, ctx, "order:5", "US", 101, 3); err != nil {
 		t.Fatal(err)
 	}
-	if m, e := level(t, db, main.ID, 101), level(t, db, east.ID, 101); m.Reserved != 2 || e.Reserved != 3 {
-		t.Fatalf("main %+v, east %+v", m, e)
+	if got := heldBy(t, db, "order:5"); !maps.Equal(got, map[int64]int64{west.ID: 1, main.ID: 2}) {
+		t.Fatalf("split: held %v", got)
 	}
-	// Release order 1, then 4 fit in neither alone (MAIN 2, EAST 2): split.
-	if err := svc.Release(ctx, "order:1"); err != nil {
+	if err := reserveTo(db, svc, ctx, "order:6", "US", 101, 1); !errors.Is(err, warehouse.ErrOutOfStock) {
+		t.Fatalf("nothing left: %v", err)
+	}
+	// A closed warehouse keeps its stock but gives none.
+	adjust(t, svc, ctx, 102, east.ID, 10)
+	closed := warehouse.WarehouseClosed
+	if _, err := svc.UpdateWarehouse(ctx, east.ID, warehouse.WarehousePatch{Status: &closed}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Reserve(ctx, "order:3", []warehouse.ReserveLine{{SKUID: 101, Qty: 4}}, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	var rs []warehouse.Reservation
-	db.Reader().Where("order_ref = ?", "order:3").Order("warehouse_id").Find(&rs)
-	if len(rs) != 2 || rs[0].Qty+rs[1].Qty != 4 || rs[0].Qty != 2 {
-		t.Fatalf("order 3 reservations = %+v", rs)
-	}
-	if avail, _ := svc.Available(ctx, []int64{101}); avail[101] != 0 {
-		t.Fatalf("available = %v", avail)
-	}
-	err := svc.Reserve(ctx, "order:4", []warehouse.ReserveLine{{SKUID: 101, Qty: 1}}, time.Hour)
-	if !errors.Is(err, warehouse.ErrOutOfStock) {
-		t.Fatalf("Reserve with nothing left = %v", err)
+	if err := reserveTo(db, svc, ctx, "order:7", "US", 102, 1); !errors.Is(err, warehouse.ErrOutOfStock) {
+		t.Fatalf("from a closed warehouse: %v", err)
 	}
 	// Committing the split order takes it from both warehouses.
-	if err := svc.Commit(ctx, "order:3"); err != nil {
+	if err := svc.Commit(ctx, "order:5"); err != nil {
 		t.Fatal(err)
 	}
-	if m, e := level(t, db, main.ID, 101), level(t, db, east.ID, 101); m.OnHand != 0 || e.OnHand != 3 || e.Reserved != 3 {
-		t.Fatalf("main %+v, east %+v", m, e)
-	}
-	page, err := svc.Stock(ctx, warehouse.StockQuery{WarehouseID: east.ID})
-	if err != nil || page.Total != 1 || page.Items[0].WarehouseID != east.ID {
-		t.Fatalf("Stock(east) = %+v, %v", page, err)
+	if m, w := level(t, db, main.ID, 101), level(t, db, west.ID, 101); m.OnHand != 0 || w.OnHand != 3 || w.Reserved != 3 {
+		t.Fatalf("main %+v, west %+v", m, w)
 	}
 	ws, _ := svc.Warehouses(ctx)
-	if len(ws) != 2 || ws[0].Code != "MAIN" || ws[1].Code != "EAST" {
+	if len(ws) != 3 || ws[0].Code != "MAIN" || ws[1].Code != "EAST" || ws[1].Status != warehouse.WarehouseClosed {
 		t.Errorf("Warehouses = %+v", ws)
 	}
 	checkLedger(t, db)
+}
+
+// TestWarehouseManagement: create, read, change, close and re-default
+// warehouses, with field errors, and tenant isolation.
+func TestWarehouseManagement(t *testing.T) {
+	_, svc := setup(t)
+	ctx := staff(1)
+	w, err := svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: " sh-01 ", Name: " Shanghai ", Country: "cn",
+		Line1: "88 Century Ave", City: "Shanghai", PostalCode: "200120"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != "SH-01" || w.Name != "Shanghai" || w.Country != "CN" || w.Status != warehouse.WarehouseActive || w.IsDefault {
+		t.Fatalf("created %+v", w)
+	}
+	if _, err := svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: "SH-01", Name: "Again", Country: "CN"}); !errors.Is(err, apperr.Conflict("already_exists")) {
+		t.Fatalf("duplicate code: %v", err)
+	}
+	// Another tenant may use the code.
+	if _, err := svc.CreateWarehouse(staff(2), warehouse.WarehouseInput{Code: "SH-01", Name: "Theirs", Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: "no spaces", Name: "", Country: "XX", City: strings.Repeat("c", 121)})
+	wantField(t, err, "code", "invalid_format")
+	wantField(t, err, "name", "required")
+	wantField(t, err, "country", "invalid_country")
+	wantField(t, err, "city", "too_long")
+
+	got, err := svc.Warehouse(ctx, w.ID)
+	if err != nil || got.City != "Shanghai" || got.PostalCode != "200120" {
+		t.Fatalf("Warehouse = %+v, %v", got, err)
+	}
+	if _, err := svc.Warehouse(staff(2), w.ID); !errors.Is(err, apperr.NotFound("warehouse")) {
+		t.Fatalf("another tenant's warehouse: %v", err)
+	}
+	name, closed, bad := "Shanghai Pudong", warehouse.WarehouseClosed, "open"
+	if got, err = svc.UpdateWarehouse(ctx, w.ID, warehouse.WarehousePatch{Name: &name}); err != nil || got.Name != name || got.Code != "SH-01" {
+		t.Fatalf("rename = %+v, %v", got, err)
+	}
+	_, err = svc.UpdateWarehouse(ctx, w.ID, warehouse.WarehousePatch{Status: &bad})
+	wantField(t, err, "status", "invalid_choice")
+	if _, err := svc.UpdateWarehouse(ctx, w.ID, warehouse.WarehousePatch{}); apperr.As(err).Code != "nothing_to_change" {
+		t.Fatalf("empty patch: %v", err)
+	}
+	if _, err := svc.UpdateWarehouse(staff(2), w.ID, warehouse.WarehousePatch{Name: &name}); !errors.Is(err, apperr.NotFound("warehouse")) {
+		t.Fatalf("another tenant's update: %v", err)
+	}
+	// The default cannot be closed; after moving the default it can.
+	main := defaultWarehouse(t, svc, ctx)
+	if _, err := svc.UpdateWarehouse(ctx, main.ID, warehouse.WarehousePatch{Status: &closed}); apperr.As(err).Code != "default_warehouse_closed" {
+		t.Fatalf("closing the default: %v", err)
+	}
+	yes := true
+	if got, err = svc.UpdateWarehouse(ctx, w.ID, warehouse.WarehousePatch{IsDefault: &yes}); err != nil || !got.IsDefault {
+		t.Fatalf("make default = %+v, %v", got, err)
+	}
+	if got, err = svc.UpdateWarehouse(ctx, main.ID, warehouse.WarehousePatch{Status: &closed}); err != nil || got.Status != closed || got.IsDefault {
+		t.Fatalf("close the old default = %+v, %v", got, err)
+	}
+	if d := defaultWarehouse(t, svc, ctx); d.ID != w.ID {
+		t.Fatalf("default is %d, want %d", d.ID, w.ID)
+	}
 }
 
 func TestStockList(t *testing.T) {

@@ -53,6 +53,9 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPost, "/orders/:id/confirm-payment", "finance", "write", s.confirmPayment)
 	s.tenant(fiber.MethodGet, "/stock", "warehouse", "read", s.stockLevels)
 	s.tenant(fiber.MethodGet, "/warehouses", "warehouse", "read", s.warehouses)
+	s.tenant(fiber.MethodPost, "/warehouses", "warehouse", "write", s.createWarehouse)
+	s.tenant(fiber.MethodGet, "/warehouses/:id", "warehouse", "read", s.getWarehouse)
+	s.tenant(fiber.MethodPatch, "/warehouses/:id", "warehouse", "write", s.updateWarehouse)
 	s.tenant(fiber.MethodPost, "/stock/adjustments", "warehouse", "write", s.adjustStock)
 }
 
@@ -542,6 +545,46 @@ func (s *Server) warehouses(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": ws})
+}
+
+func (s *Server) createWarehouse(c *fiber.Ctx) error {
+	var in warehouse.WarehouseInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	w, err := s.Stock.CreateWarehouse(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(w)
+}
+
+func (s *Server) getWarehouse(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	w, err := s.Stock.Warehouse(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(w)
+}
+
+func (s *Server) updateWarehouse(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in warehouse.WarehousePatch
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	w, err := s.Stock.UpdateWarehouse(c.UserContext(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(w)
 }
 
 func (s *Server) adjustStock(c *fiber.Ctx) error {
