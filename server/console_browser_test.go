@@ -230,6 +230,25 @@ func TestConsoleBrowser(t *testing.T) {
 	c.waitText(`[data-testid=stock-table]`, "K8-BRN")
 	c.shot("stock")
 
+	// Warehouses: add one (a bad country first), then close it.
+	c.click(`[data-testid=nav-warehouses]`)
+	c.waitText(`[data-testid=warehouse-table]`, "MAIN")
+	c.click(`[data-testid=warehouse-new]`)
+	c.fill(`warehouse-code`, "sh-01")
+	c.fill(`warehouse-name`, "Shanghai Pudong 上海浦东")
+	c.fill(`warehouse-country`, "ZZ")
+	c.click(`[data-testid=warehouse-save]`)
+	c.waitText(`[data-testid=warehouse-form] .el-form-item__error`, "country")
+	c.shot("warehouse-form-error")
+	c.fill(`warehouse-country`, "cn")
+	c.click(`[data-testid=warehouse-save]`)
+	c.waitGone(`[data-testid=warehouse-form] .el-form-item__error`)
+	c.waitText(`[data-testid=warehouse-table]`, "SH-01")
+	c.shot("warehouses")
+	c.click(`[data-testid=warehouse-table] .el-table__row:last-child .el-button--danger`)
+	c.click(`.confirm-box .el-button--danger`)
+	c.waitText(`[data-testid=warehouse-table] .el-table__row:last-child`, "Closed")
+
 	// Back in CloudNine: give the accountant role warehouse read in the matrix.
 	c.click(`[data-testid=tenant-switcher] button`)
 	c.click(`[data-testid=tenant-option-cloudnine]`)

@@ -11,6 +11,7 @@ const views: Record<string, () => Promise<unknown>> = {
   products: () => import('./views/Products.vue'),
   orders: () => import('./views/Orders.vue'),
   stock: () => import('./views/Stock.vue'),
+  warehouses: () => import('./views/Warehouses.vue'),
   members: () => import('./views/Members.vue'),
   roles: () => import('./views/Roles.vue'),
   grants: () => import('./views/Grants.vue'),

@@ -5,7 +5,7 @@
 import { Client, type Query } from './client'
 import type {
   AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderView, Page, Permission,
-  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, Warehouse, Module, Action, OrderStatus, ClientSource,
+  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
 } from './types'
 
 export { ApiError, Client } from './client'
@@ -69,6 +69,8 @@ export const stock = {
   list: (slug: string, q: PageQuery & { sku_ids?: number[]; warehouse_id?: number }) =>
     api.get<Page<StockLevel>>(t(slug) + '/stock', q as Query),
   warehouses: (slug: string) => api.get<{ items: Warehouse[] }>(t(slug) + '/warehouses'),
+  createWarehouse: (slug: string, w: WarehouseInput) => api.post<Warehouse>(t(slug) + '/warehouses', w),
+  updateWarehouse: (slug: string, id: number, w: WarehousePatch) => api.patch<Warehouse>(t(slug) + '/warehouses/' + id, w),
   adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string }) =>
     api.post<StockLevel>(t(slug) + '/stock/adjustments', a),
 }

@@ -222,9 +222,25 @@ export interface Warehouse {
   code: string
   name: string
   country: string
+  line1: string
+  city: string
+  postal_code: string
+  status: 'active' | 'closed'
   is_default: boolean
   created_at: string
+  updated_at: string
 }
+
+export interface WarehouseInput {
+  code: string
+  name: string
+  country: string
+  line1?: string
+  city?: string
+  postal_code?: string
+}
+
+export type WarehousePatch = Partial<Omit<WarehouseInput, 'code'>> & { status?: 'active' | 'closed'; is_default?: true }
 
 export interface StockLevel {
   warehouse_id: number

@@ -3,7 +3,7 @@ export default {
   app: { console: 'Console' },
   nav: {
     work: 'Store', admin: 'Administration',
-    dashboard: 'Dashboard', products: 'Products', orders: 'Orders', stock: 'Stock',
+    dashboard: 'Dashboard', products: 'Products', orders: 'Orders', stock: 'Stock', warehouses: 'Warehouses',
     members: 'Members', roles: 'Roles & permissions', grants: 'Direct grants', audit: 'Audit log',
   },
   common: {
@@ -85,6 +85,18 @@ export default {
     delta: 'Change', deltaHint: '+ received, − removed', deltaNonZero: 'Enter a change other than 0.', reason: 'Reason',
     adjusted: 'Stock adjusted: {available} available.',
     reasons: { count: 'Stock count', receipt: 'Goods received', damage: 'Damaged', return: 'Customer return' },
+  },
+  warehouses: {
+    intro: 'Where your goods are kept. Checkouts take stock from a warehouse in the shopper’s country first.',
+    new: 'New warehouse', editTitle: 'Edit warehouse', code: 'Code', name: 'Name', country: 'Country', address: 'Address',
+    line1: 'Street and number', city: 'City', postalCode: 'Postal code', status: 'Status', default: 'default',
+    statuses: { active: 'Active', closed: 'Closed' },
+    codeHint: 'Letters, digits, - and _; printed on documents; cannot be changed later.',
+    countryHint: 'Two-letter country code, e.g. CN, US, DE.',
+    empty: 'No warehouses.', created: 'Warehouse {name} created.', saved: 'Warehouse {name} saved.',
+    makeDefault: 'Make default', defaulted: '{name} is now the default warehouse.',
+    close: 'Close', reopen: 'Reopen', reopened: '{name} is open again.', closedDone: '{name} is closed.',
+    closeConfirm: 'Close {name}? Its stock stays, but checkouts no longer take goods from it.',
   },
   members: {
     intro: 'People who work in this tenant and their roles.', add: 'Add member', name: 'Name', roles: 'Roles', since: 'Member since',

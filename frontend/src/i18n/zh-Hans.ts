@@ -5,7 +5,7 @@ const zhHans: typeof en = {
   app: { console: '控制台' },
   nav: {
     work: '店铺', admin: '管理',
-    dashboard: '概览', products: '商品', orders: '订单', stock: '库存',
+    dashboard: '概览', products: '商品', orders: '订单', stock: '库存', warehouses: '仓库',
     members: '成员', roles: '角色与权限', grants: '直接授权', audit: '审计日志',
   },
   common: {
@@ -87,6 +87,18 @@ const zhHans: typeof en = {
     delta: '变动数量', deltaHint: '正数为入库，负数为出库', deltaNonZero: '请输入非 0 的数量。', reason: '原因',
     adjusted: '库存已调整：可用 {available}。',
     reasons: { count: '盘点', receipt: '到货入库', damage: '损坏', return: '客户退货' },
+  },
+  warehouses: {
+    intro: '存放商品的地点。结账时优先从顾客所在国家的仓库发货。',
+    new: '新建仓库', editTitle: '编辑仓库', code: '编码', name: '名称', country: '国家', address: '地址',
+    line1: '街道门牌', city: '城市', postalCode: '邮编', status: '状态', default: '默认',
+    statuses: { active: '启用', closed: '已关闭' },
+    codeHint: '字母、数字、- 和 _；会打印在单据上，创建后不能修改。',
+    countryHint: '两位国家代码，如 CN、US、DE。',
+    empty: '没有仓库。', created: '仓库 {name} 已创建。', saved: '仓库 {name} 已保存。',
+    makeDefault: '设为默认', defaulted: '{name} 现在是默认仓库。',
+    close: '关闭', reopen: '重新启用', reopened: '{name} 已重新启用。', closedDone: '{name} 已关闭。',
+    closeConfirm: '关闭 {name}？库存保留，但结账不再从这里出库。',
   },
   members: {
     intro: '在此租户工作的人员及其角色。', add: '添加成员', name: '姓名', roles: '角色', since: '加入时间',
