@@ -228,7 +228,14 @@ func TestConsoleBrowser(t *testing.T) {
 	// Stock per SKU and warehouse, with the demo's opening stock.
 	c.click(`[data-testid=nav-stock]`)
 	c.waitText(`[data-testid=stock-table]`, "K8-BRN")
+	c.waitVisible(`[data-testid=stock-valuation]`)
 	c.shot("stock")
+	// The move history of a level: the demo's opening stock.
+	c.click(`[data-testid=stock-history]`)
+	c.waitText(`[data-testid=stock-moves]`, "opening stock")
+	c.shot("stock-moves")
+	c.press(kb.Escape)
+	c.waitGone(`[data-testid=stock-moves] .el-table`)
 
 	// Warehouses: add one (a bad country first), then close it.
 	c.click(`[data-testid=nav-warehouses]`)

@@ -77,7 +77,14 @@ func seedDemoCatalog(ctx context.Context, s *Server, t *tenants.Tenant) error {
 			continue
 		}
 		for i, k := range p.SKUs {
-			if _, err := s.Mall.AdjustStock(ctx, warehouse.Adjustment{SKUID: k.ID, Delta: int64(40 + 20*i), Reason: "opening stock"}); err != nil {
+			in := warehouse.Adjustment{SKUID: k.ID, Delta: int64(40 + 20*i), Reason: "opening stock"}
+			for _, pr := range k.Prices {
+				if pr.Currency == t.DefaultCurrency {
+					cost := pr.Amount * 55 / 100 // bought at 55 % of the shelf price
+					in.UnitCost = &cost
+				}
+			}
+			if _, err := s.Mall.AdjustStock(ctx, in); err != nil {
 				return err
 			}
 		}

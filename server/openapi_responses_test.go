@@ -492,6 +492,19 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	k.ok(owner, "GET", T+"/stock?warehouse_id=999999", nil, 404)
 	k.bad(owner, "GET", T+"/stock?sku_ids=abc", nil, 400)
+	k.ok(owner, "POST", T+"/stock/adjustments", map[string]any{"sku_id": deskS, "delta": 5, "reason": "received", "unit_cost": 1250}, 201)
+	k.ok(owner, "POST", T+"/stock/adjustments", map[string]any{"sku_id": deskS, "delta": -1, "reason": "x", "unit_cost": 1}, 400)
+	if r := k.ok(owner, "GET", fmt.Sprintf("%s/stock/moves?sku_id=%d&kind=adjust&per_page=5", T, deskS), nil, 200); r.JSON["total"] != float64(2) {
+		t.Errorf("moves: %s", r.Body)
+	}
+	k.ok(owner, "GET", fmt.Sprintf("%s/stock/moves?warehouse_id=%d", T, wh), nil, 200)
+	k.bad(owner, "GET", T+"/stock/moves?kind=steal", nil, 400)
+	k.bad(owner, "GET", T+"/stock/moves?sku_id=-1", nil, 400)
+	k.ok(owner, "GET", T+"/stock/moves?warehouse_id=999999", nil, 404)
+	if r := k.ok(owner, "GET", T+"/stock/valuation", nil, 200); r.JSON["total_value"] != float64(10*625) {
+		t.Errorf("valuation (10 units: 5 uncosted, 5 at 12.50, so 6.25 each): %s", r.Body)
+	}
+	k.bad(owner, "GET", T+"/stock/valuation?page=0", nil, 400)
 	second := k.ok(owner, "POST", T+"/warehouses", map[string]any{"code": "sh-02", "name": "Shanghai", "country": "CN",
 		"line1": "88 Century Ave", "city": "Shanghai", "postal_code": "200120"}, 201)
 	if second.JSON["code"] != "SH-02" || second.JSON["status"] != "active" {

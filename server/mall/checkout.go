@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -145,6 +146,14 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, bef
 		return nil, err
 	}
 	hash := requestHash(scope, in)
+	// A request with a key another one (same account) is answering in this
+	// process waits for it and replays its answer, rather than doing the
+	// work again only to lose the race for the key row.
+	done, err := s.inflight.enter(ctx, uid, key)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if r, err := s.replayed(ctx, uid, key, scope, hash); r != nil || err != nil {
 		return r, err
 	}
@@ -154,7 +163,7 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, bef
 		}
 	}
 	var out *Replay
-	err := s.db.TxRepeatable(ctx, func(ctx context.Context) error {
+	err = s.db.TxRepeatable(ctx, func(ctx context.Context) error {
 		status, body, err := fn(ctx)
 		if err != nil {
 			return err
@@ -192,6 +201,43 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, bef
 		return nil, storeErr(err)
 	}
 	return out, nil
+}
+
+// inflight tracks the idempotency keys being answered, so that concurrent
+// duplicates queue behind the first instead of racing it.
+type inflight struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// enter waits until no other request of this process holds (user, key),
+// then holds it until done is called.
+func (f *inflight) enter(ctx context.Context, uid int64, key string) (done func(), err error) {
+	k := strconv.FormatInt(uid, 10) + "\x00" + key
+	for {
+		f.mu.Lock()
+		if f.m == nil {
+			f.m = map[string]chan struct{}{}
+		}
+		ch, busy := f.m[k]
+		if !busy {
+			ch = make(chan struct{})
+			f.m[k] = ch
+			f.mu.Unlock()
+			return func() {
+				f.mu.Lock()
+				delete(f.m, k)
+				f.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 func storeErr(err error) error {

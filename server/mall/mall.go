@@ -109,6 +109,8 @@ type Service struct {
 	stock   Stock
 	tenants Tenants
 	Catalog *ReadModel
+
+	inflight inflight // idempotency keys being answered in this process
 }
 
 // New returns the mall service with its catalog read model (call

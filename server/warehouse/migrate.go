@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -130,5 +131,70 @@ BEGIN RAISE EXCEPTION 'stock_moves is append-only'; END $$`).Error
 			}
 			return tx.Exec("UPDATE " + tWarehouses + " SET updated_at = created_at").Error
 		},
+	}, {
+		// The ledger gets every kind of move and a unit cost; each SKU a
+		// moving-average valuation.
+		ID:      "202611250051_stock_costs",
+		Migrate: migrateStockCosts,
 	}}
+}
+
+// migrateStockCosts widens stock_moves' kind CHECK and adds unit_cost (on
+// SQLite, which cannot alter a CHECK, by rebuilding the append-only table
+// with its index and triggers), and creates stock_values from the levels.
+func migrateStockCosts(tx *gorm.DB) error {
+	kinds := make([]string, len(moveKinds))
+	for i, k := range moveKinds {
+		kinds[i] = "'" + string(k) + "'"
+	}
+	check := "kind IN (" + strings.Join(kinds, ",") + ")"
+	var steps []string
+	if tx.Dialector.Name() == "postgres" {
+		steps = []string{
+			"ALTER TABLE stock_moves DROP CONSTRAINT chk_stock_moves_kind",
+			"ALTER TABLE stock_moves ADD CONSTRAINT chk_stock_moves_kind CHECK (" + check + ")",
+			"ALTER TABLE stock_moves ALTER COLUMN kind TYPE varchar(12)",
+			"ALTER TABLE stock_moves ADD COLUMN unit_cost bigint NOT NULL DEFAULT 0",
+		}
+	} else {
+		steps = []string{
+			`CREATE TABLE stock_moves_v2 (
+				id integer PRIMARY KEY AUTOINCREMENT,
+				tenant_id integer NOT NULL,
+				warehouse_id integer NOT NULL,
+				sku_id integer NOT NULL,
+				kind varchar(12) NOT NULL CONSTRAINT chk_stock_moves_kind CHECK (` + check + `),
+				delta_on_hand integer NOT NULL DEFAULT 0,
+				delta_reserved integer NOT NULL DEFAULT 0,
+				reason varchar(200) NOT NULL DEFAULT '',
+				ref varchar(100) NOT NULL DEFAULT '',
+				unit_cost integer NOT NULL DEFAULT 0,
+				actor_user_id integer NOT NULL DEFAULT 0,
+				created_at datetime NOT NULL)`,
+			`INSERT INTO stock_moves_v2 (id, tenant_id, warehouse_id, sku_id, kind, delta_on_hand, delta_reserved, reason, ref, actor_user_id, created_at)
+				SELECT id, tenant_id, warehouse_id, sku_id, kind, delta_on_hand, delta_reserved, reason, ref, actor_user_id, created_at FROM stock_moves`,
+			"DROP TABLE stock_moves", // its triggers and index go with it
+			"ALTER TABLE stock_moves_v2 RENAME TO stock_moves",
+			"CREATE INDEX ix_stock_moves_level ON stock_moves (tenant_id, warehouse_id, sku_id)",
+			"CREATE TRIGGER stock_moves_no_update BEFORE UPDATE ON stock_moves BEGIN SELECT RAISE(ABORT, 'stock_moves is append-only'); END",
+			"CREATE TRIGGER stock_moves_no_delete BEFORE DELETE ON stock_moves BEGIN SELECT RAISE(ABORT, 'stock_moves is append-only'); END",
+		}
+	}
+	for _, q := range steps {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	type stockValue struct {
+		TenantID  int64     `gorm:"not null;index"`
+		SKUID     int64     `gorm:"column:sku_id;primaryKey;autoIncrement:false"`
+		Qty       int64     `gorm:"not null;default:0;check:chk_stock_values_qty,qty >= 0"`
+		AvgCost   int64     `gorm:"not null;default:0;check:chk_stock_values_cost,avg_cost >= 0"`
+		UpdatedAt time.Time `gorm:"not null"`
+	}
+	if err := tx.Table("stock_values").AutoMigrate(&stockValue{}); err != nil {
+		return err
+	}
+	return tx.Exec(`INSERT INTO stock_values (tenant_id, sku_id, qty, avg_cost, updated_at)
+		SELECT MIN(tenant_id), sku_id, SUM(on_hand), 0, MAX(updated_at) FROM stock_levels GROUP BY sku_id`).Error
 }

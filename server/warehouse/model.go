@@ -14,8 +14,10 @@
 //     committed on fulfilment (Commit).
 //
 // Lock order: a transaction that changes several stock levels changes them
-// in (sku_id, warehouse_id) order, so concurrent checkouts on PostgreSQL wait
-// for each other's row locks instead of deadlocking.
+// in (sku_id, warehouse_id) order, and only then the SKUs' valuation rows
+// (stock_values), in sku_id order, so concurrent checkouts, fulfilments and
+// adjustments on PostgreSQL wait for each other's row locks instead of
+// deadlocking.
 package warehouse
 
 import (
@@ -79,30 +81,61 @@ func (l StockLevel) MarshalJSON() ([]byte, error) {
 type MoveKind string
 
 const (
-	MoveAdjust  MoveKind = "adjust"  // staff counted, received or wrote off goods: on_hand ± n
-	MoveReserve MoveKind = "reserve" // a checkout held goods: reserved + n
-	MoveRelease MoveKind = "release" // an order was cancelled or its hold expired: reserved − n
-	MoveCommit  MoveKind = "commit"  // an order was fulfilled: on_hand − n, reserved − n
+	MoveAdjust      MoveKind = "adjust"       // staff corrected, received or wrote off goods: on_hand ± n
+	MoveReceipt     MoveKind = "receipt"      // goods received against a purchase order: on_hand + n at cost
+	MoveCount       MoveKind = "count"        // a confirmed stock count corrected on_hand ± n
+	MoveTransferOut MoveKind = "transfer_out" // goods left for another warehouse: on_hand − n
+	MoveTransferIn  MoveKind = "transfer_in"  // goods arrived from another warehouse: on_hand + n
+	MoveReturn      MoveKind = "return"       // a customer sent goods back: on_hand + n
+	MoveReserve     MoveKind = "reserve"      // a checkout held goods: reserved + n
+	MoveRelease     MoveKind = "release"      // an order was cancelled or its hold expired: reserved − n
+	MoveCommit      MoveKind = "commit"       // an order was fulfilled (sold and shipped): on_hand − n, reserved − n
 )
+
+// moveKinds are every kind, for the database's CHECK constraint.
+var moveKinds = []MoveKind{MoveAdjust, MoveReceipt, MoveCount, MoveTransferOut, MoveTransferIn, MoveReturn, MoveReserve, MoveRelease, MoveCommit}
 
 // StockMove is one entry of the append-only stock ledger (UPDATE and DELETE
 // are refused by a trigger).
 type StockMove struct {
-	ID            int64     `gorm:"primaryKey" json:"id"`
-	TenantID      int64     `json:"-"`
-	WarehouseID   int64     `json:"warehouse_id"`
-	SKUID         int64     `gorm:"column:sku_id" json:"sku_id"`
-	Kind          MoveKind  `json:"kind"`
-	DeltaOnHand   int64     `json:"delta_on_hand"`
-	DeltaReserved int64     `json:"delta_reserved"`
-	Reason        string    `json:"reason"`
-	Ref           string    `json:"ref"` // what caused it, e.g. "order:123"; "" for manual adjustments
-	ActorUserID   int64     `json:"actor_user_id"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            int64    `gorm:"primaryKey" json:"id"`
+	TenantID      int64    `json:"-"`
+	WarehouseID   int64    `json:"warehouse_id"`
+	SKUID         int64    `gorm:"column:sku_id" json:"sku_id"`
+	Kind          MoveKind `json:"kind"`
+	DeltaOnHand   int64    `json:"delta_on_hand"`
+	DeltaReserved int64    `json:"delta_reserved"`
+	Reason        string   `json:"reason"`
+	Ref           string   `json:"ref"` // what caused it, e.g. "order:123"; "" for manual adjustments
+	// UnitCost is the cost per unit the move was valued at, in minor units
+	// of the tenant's currency: the receipt's cost coming in, the moving
+	// average going out (0 for moves that change reserved only).
+	UnitCost    int64     `json:"unit_cost"`
+	ActorUserID int64     `json:"actor_user_id"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // TableName is the stock ledger's table.
 func (StockMove) TableName() string { return "stock_moves" }
+
+// StockValue is the valuation of one SKU across the tenant's warehouses:
+// the units on hand and their moving-average cost per unit, in minor units
+// of the tenant's currency. Every receipt at a cost moves the average to
+// (qty × avg + n × cost) / (qty + n), rounded half to even; every other
+// move in or out is valued at the average and leaves it as it is.
+type StockValue struct {
+	TenantID  int64     `json:"-"`
+	SKUID     int64     `gorm:"column:sku_id;primaryKey;autoIncrement:false" json:"sku_id"`
+	Qty       int64     `json:"qty"`
+	AvgCost   int64     `json:"avg_cost"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TableName is the valuation table.
+func (StockValue) TableName() string { return "stock_values" }
+
+// Value is Qty × AvgCost.
+func (v StockValue) Value() int64 { return v.Qty * v.AvgCost }
 
 // ReservationStatus is the state of a reservation.
 type ReservationStatus string

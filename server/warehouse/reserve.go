@@ -393,6 +393,7 @@ func (s *Service) settle(ctx context.Context, orderRef string, to ReservationSta
 		now := s.nowUTC()
 		uid := actor.UserID(ctx)
 		var moves []StockMove
+		shipped := map[int64]int64{} // per SKU, for the valuation
 		for _, r := range rs {
 			if r.Status != ReservationHeld {
 				continue
@@ -411,6 +412,7 @@ func (s *Service) settle(ctx context.Context, orderRef string, to ReservationSta
 			if to == ReservationCommitted {
 				upd["on_hand"] = gorm.Expr("on_hand - ?", r.Qty)
 				mv.Kind, mv.DeltaOnHand, mv.Reason = MoveCommit, -r.Qty, reasonCommit
+				shipped[r.SKUID] += r.Qty
 			} else {
 				mv.Kind, mv.Reason = MoveRelease, reasonRelease
 			}
@@ -424,6 +426,19 @@ func (s *Service) settle(ctx context.Context, orderRef string, to ReservationSta
 					r.ID, r.Qty, r.SKUID, r.WarehouseID))
 			}
 			moves = append(moves, mv)
+		}
+		// The valuation rows are locked after every level (see the lock
+		// order), in SKU order; the goods go out at the moving average.
+		for _, sku := range sortedKeys(shipped) {
+			unit, err := s.revalue(ctx, t.ID, sku, -shipped[sku], nil)
+			if err != nil {
+				return err
+			}
+			for i := range moves {
+				if moves[i].SKUID == sku && moves[i].Kind == MoveCommit {
+					moves[i].UnitCost = unit
+				}
+			}
 		}
 		if len(moves) > 0 {
 			if err := tx.Create(&moves).Error; err != nil {

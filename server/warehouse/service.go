@@ -262,6 +262,10 @@ type Adjustment struct {
 	WarehouseID int64  `json:"warehouse_id"` // 0: the tenant's default warehouse
 	Delta       int64  `json:"delta"`        // units added (> 0) or removed (< 0)
 	Reason      string `json:"reason"`
+	// UnitCost, for units added, is what each cost (minor units of the
+	// tenant's currency): the moving average takes it in. Without it, and
+	// for removals, the move is valued at the current average.
+	UnitCost *int64 `json:"unit_cost,omitempty"`
 }
 
 func (in *Adjustment) validate() error {
@@ -284,6 +288,14 @@ func (in *Adjustment) validate() error {
 		f.Add("reason", "required")
 	case utf8.RuneCountInString(in.Reason) > MaxReasonLen:
 		f.Add("reason", "too_long", "Max", MaxReasonLen)
+	}
+	if in.UnitCost != nil {
+		switch {
+		case in.Delta < 0:
+			f.Add("unit_cost", "not_for_removal")
+		case *in.UnitCost < 0 || *in.UnitCost > MaxUnitCost:
+			f.Add("unit_cost", "out_of_range", "Min", 0, "Max", MaxUnitCost)
+		}
 	}
 	return f.Err()
 }
@@ -365,8 +377,12 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (StockLevel, error)
 			e.Fields = map[string]apperr.FieldError{"delta": {Code: CodeInsufficientStock, Args: map[string]any{"Available": avail}}}
 			return e
 		}
+		unit, err := s.revalue(ctx, t.ID, in.SKUID, in.Delta, in.UnitCost)
+		if err != nil {
+			return err
+		}
 		mv := StockMove{TenantID: t.ID, WarehouseID: w.ID, SKUID: in.SKUID, Kind: MoveAdjust, DeltaOnHand: in.Delta,
-			Reason: in.Reason, ActorUserID: actor.UserID(ctx), CreatedAt: now}
+			Reason: in.Reason, UnitCost: unit, ActorUserID: actor.UserID(ctx), CreatedAt: now}
 		if err := tx.Create(&mv).Error; err != nil {
 			return internal(err, "write stock move")
 		}

@@ -116,6 +116,92 @@ func checkLedger(t *testing.T, db *store.DB) {
 			t.Errorf("level %d/%d: reserved %d, on hand %d", l.WarehouseID, l.SKUID, l.Reserved, l.OnHand)
 		}
 	}
+	// Each SKU's valuation counts what its levels hold.
+	var off []struct {
+		SKUID int64 `gorm:"column:sku_id"`
+		Qty   int64
+		Held  int64
+	}
+	db.Reader().Raw(`SELECT v.sku_id, v.qty, COALESCE((SELECT SUM(on_hand) FROM stock_levels l WHERE l.sku_id = v.sku_id), 0) AS held
+		FROM stock_values v`).Scan(&off)
+	for _, o := range off {
+		if o.Qty != o.Held {
+			t.Errorf("sku %d is valued at %d units, its levels hold %d", o.SKUID, o.Qty, o.Held)
+		}
+	}
+}
+
+// TestMovingAverageCost: receipts at a cost move the average, rounded half
+// to even to the minor unit; everything else goes at the average.
+func TestMovingAverageCost(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	main := defaultWarehouse(t, svc, ctx)
+	second, err := svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: "B", Name: "B", Country: "CN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(wh, qty int64, cost *int64) warehouse.StockMove {
+		t.Helper()
+		if _, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, WarehouseID: wh, Delta: qty, Reason: "received", UnitCost: cost}); err != nil {
+			t.Fatal(err)
+		}
+		var mv warehouse.StockMove
+		db.Reader().Order("id DESC").Take(&mv)
+		return mv
+	}
+	valued := func(wantQty, wantAvg int64) {
+		t.Helper()
+		page, total, err := svc.Valuation(ctx, store.PageRequest{Page: 1, PerPage: 10})
+		if err != nil || page.Total != 1 {
+			t.Fatalf("Valuation = %+v, %v", page, err)
+		}
+		v := page.Items[0]
+		if v.Qty != wantQty || v.AvgCost != wantAvg || total != wantQty*wantAvg {
+			t.Fatalf("valued %d units at %d (total %d), want %d at %d", v.Qty, v.AvgCost, total, wantQty, wantAvg)
+		}
+	}
+	c := func(n int64) *int64 { return &n }
+	in(main.ID, 10, c(100))
+	valued(10, 100)
+	in(second.ID, 5, c(130)) // (1000 + 650) / 15 = 110
+	valued(15, 110)
+	in(main.ID, 3, c(97)) // (1650 + 291) / 18 = 107.83… → 108
+	valued(18, 108)
+	in(main.ID, 1, c(99)) // (1944 + 99) / 19 = 107.526… → 108
+	valued(19, 108)
+	in(main.ID, 1, c(98)) // (2052 + 98) / 20 = 107.5 → 108 (half to even)
+	valued(20, 108)
+	in(main.ID, 4, c(110)) // (2160 + 440) / 24 = 108.33… → 108
+	valued(24, 108)
+	in(main.ID, 6, c(131)) // (2592 + 786) / 30 = 112.6 → 113
+	valued(30, 113)
+	// Units without a cost, and removals, go at the average and keep it.
+	if mv := in(main.ID, 2, nil); mv.UnitCost != 113 {
+		t.Fatalf("uncosted receipt valued at %d", mv.UnitCost)
+	}
+	if mv := in(second.ID, -5, nil); mv.UnitCost != 113 || mv.DeltaOnHand != -5 {
+		t.Fatalf("removal: %+v", mv)
+	}
+	valued(27, 113)
+	// A sale: reserved, then fulfilled, goes out at the average.
+	if err := svc.Reserve(ctx, "order:9", []warehouse.ReserveLine{{SKUID: 101, Qty: 7}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Commit(ctx, "order:9"); err != nil {
+		t.Fatal(err)
+	}
+	var sale warehouse.StockMove
+	db.Reader().Where("kind = ?", warehouse.MoveCommit).Take(&sale)
+	if sale.UnitCost != 113 || sale.DeltaOnHand != -7 {
+		t.Fatalf("sale move: %+v", sale)
+	}
+	valued(20, 113)
+	_, err = svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, Delta: -1, Reason: "x", UnitCost: c(5)})
+	wantField(t, err, "unit_cost", "not_for_removal")
+	_, err = svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, Delta: 1, Reason: "x", UnitCost: c(-5)})
+	wantField(t, err, "unit_cost", "out_of_range")
+	checkLedger(t, db)
 }
 
 func wantCode(t *testing.T, err error, kind apperr.Kind, code string) *apperr.Error {
@@ -172,6 +258,58 @@ func TestDefaultWarehouse(t *testing.T) {
 	}
 }
 
+// TestCostMigrationKeepsTheLedger: moves written before the ledger got
+// costs survive the migration (SQLite rebuilds the table), stay
+// append-only, and their SKUs get a valuation of what the levels hold.
+func TestCostMigrationKeepsTheLedger(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	all := append(store.Migrations(), warehouse.Migrations()...)
+	before := all[:len(all)-1] // everything but the cost migration
+	if err := db.Migrate(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := db.Writer().Exec(`INSERT INTO warehouses (tenant_id, code, name, country, is_default, created_at) VALUES (1, 'MAIN', 'Main', 'CN', true, ?)`, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	var wh int64
+	db.Writer().Raw("SELECT id FROM warehouses").Scan(&wh)
+	for _, q := range []string{
+		"INSERT INTO stock_levels (tenant_id, warehouse_id, sku_id, on_hand, reserved, updated_at) VALUES (1, ?, 101, 7, 2, ?)",
+		"INSERT INTO stock_moves (tenant_id, warehouse_id, sku_id, kind, delta_on_hand, delta_reserved, reason, created_at) VALUES (1, ?, 101, 'adjust', 7, 0, 'opening', ?)",
+		"INSERT INTO stock_moves (tenant_id, warehouse_id, sku_id, kind, delta_on_hand, delta_reserved, reason, created_at) VALUES (1, ?, 101, 'reserve', 0, 2, 'checkout', ?)",
+		"INSERT INTO stock_reservations (tenant_id, order_ref, sku_id, warehouse_id, qty, status, expires_at, created_at) VALUES (1, 'order:1', 101, ?, 2, 'held', ?, ?)",
+	} {
+		args := []any{wh, now}
+		if strings.Contains(q, "stock_reservations") {
+			args = append(args, now)
+		}
+		if err := db.Writer().Exec(q, args...).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	var moves []warehouse.StockMove
+	db.Reader().Order("id").Find(&moves)
+	if len(moves) != 2 || moves[0].Reason != "opening" || moves[1].DeltaReserved != 2 || moves[0].UnitCost != 0 {
+		t.Fatalf("moves after the migration: %+v", moves)
+	}
+	if err := db.Writer().Exec("UPDATE stock_moves SET delta_on_hand = 99").Error; err == nil {
+		t.Error("the rebuilt ledger accepts updates")
+	}
+	if err := db.Writer().Exec("DELETE FROM stock_moves").Error; err == nil {
+		t.Error("the rebuilt ledger accepts deletes")
+	}
+	var v warehouse.StockValue
+	if err := db.Reader().Take(&v, "sku_id = ?", 101).Error; err != nil || v.Qty != 7 || v.TenantID != 1 {
+		t.Fatalf("valuation after the migration: %+v, %v", v, err)
+	}
+	checkLedger(t, db)
+}
+
 func TestSchemaGuards(t *testing.T) {
 	db, svc := setup(t)
 	ctx := staff(1)
@@ -183,6 +321,7 @@ func TestSchemaGuards(t *testing.T) {
 		{"reserved over on hand", "UPDATE stock_levels SET reserved = on_hand + 1"},
 		{"ledger update", "UPDATE stock_moves SET delta_on_hand = 99"},
 		{"ledger delete", "DELETE FROM stock_moves"},
+		{"negative valuation", "UPDATE stock_values SET qty = -1"},
 		{"unknown move kind", fmt.Sprintf("INSERT INTO stock_moves (tenant_id, warehouse_id, sku_id, kind, created_at) VALUES (1, %d, 101, 'steal', CURRENT_TIMESTAMP)", w.ID)},
 		{"zero reservation", fmt.Sprintf("INSERT INTO stock_reservations (tenant_id, order_ref, sku_id, warehouse_id, qty, status, expires_at, created_at) VALUES (1, 'o', 101, %d, 0, 'held', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", w.ID)},
 	} {

@@ -57,6 +57,8 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodGet, "/warehouses/:id", "warehouse", "read", s.getWarehouse)
 	s.tenant(fiber.MethodPatch, "/warehouses/:id", "warehouse", "write", s.updateWarehouse)
 	s.tenant(fiber.MethodPost, "/stock/adjustments", "warehouse", "write", s.adjustStock)
+	s.tenant(fiber.MethodGet, "/stock/moves", "warehouse", "read", s.stockMoves)
+	s.tenant(fiber.MethodGet, "/stock/valuation", "warehouse", "read", s.stockValuation)
 }
 
 // searchQuery parses the shopper search parameters (also used by the
@@ -525,12 +527,8 @@ func (s *Server) stockLevels(c *fiber.Ctx) error {
 		}
 		q.SKUIDs = ids
 	}
-	if v := c.Query("warehouse_id"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return apperr.Invalid("warehouse_id", "invalid_id")
-		}
-		q.WarehouseID = n
+	if q.WarehouseID, err = queryID(c, "warehouse_id"); err != nil {
+		return err
 	}
 	page, err := s.Stock.Stock(c.UserContext(), q)
 	if err != nil {
@@ -545,6 +543,63 @@ func (s *Server) warehouses(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": ws})
+}
+
+// queryID reads an optional positive id from the query string.
+func queryID(c *fiber.Ctx, name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.Invalid(name, "invalid_id")
+	}
+	return n, nil
+}
+
+func (s *Server) stockMoves(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	q := warehouse.MoveQuery{PageRequest: p, Kind: warehouse.MoveKind(c.Query("kind"))}
+	if q.SKUID, err = queryID(c, "sku_id"); err != nil {
+		return err
+	}
+	if q.WarehouseID, err = queryID(c, "warehouse_id"); err != nil {
+		return err
+	}
+	page, err := s.Stock.Moves(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) stockValuation(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	page, total, err := s.Stock.Valuation(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		warehouse.StockValue
+		Value int64 `json:"value"`
+	}
+	items := make([]item, len(page.Items))
+	for i, v := range page.Items {
+		items[i] = item{v, v.Value()}
+	}
+	cur := ""
+	if t := tenants.From(c.UserContext()); t != nil {
+		cur = t.DefaultCurrency
+	}
+	return c.JSON(fiber.Map{"items": items, "total": page.Total, "page": page.Page, "per_page": page.PerPage,
+		"currency": cur, "total_value": total})
 }
 
 func (s *Server) createWarehouse(c *fiber.Ctx) error {

@@ -5,7 +5,7 @@
 import { Client, type Query } from './client'
 import type {
   AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderView, Page, Permission,
-  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
+  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, StockMove, StockValuation, MoveKind, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
 } from './types'
 
 export { ApiError, Client } from './client'
@@ -71,7 +71,10 @@ export const stock = {
   warehouses: (slug: string) => api.get<{ items: Warehouse[] }>(t(slug) + '/warehouses'),
   createWarehouse: (slug: string, w: WarehouseInput) => api.post<Warehouse>(t(slug) + '/warehouses', w),
   updateWarehouse: (slug: string, id: number, w: WarehousePatch) => api.patch<Warehouse>(t(slug) + '/warehouses/' + id, w),
-  adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string }) =>
+  moves: (slug: string, q: PageQuery & { sku_id?: number; warehouse_id?: number; kind?: MoveKind }) =>
+    api.get<Page<StockMove>>(t(slug) + '/stock/moves', q as Query),
+  valuation: (slug: string, q: PageQuery = {}) => api.get<StockValuation>(t(slug) + '/stock/valuation', q as Query),
+  adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string; unit_cost?: number }) =>
     api.post<StockLevel>(t(slug) + '/stock/adjustments', a),
 }
 

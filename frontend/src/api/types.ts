@@ -231,6 +231,35 @@ export interface Warehouse {
   updated_at: string
 }
 
+export type MoveKind = 'adjust' | 'receipt' | 'count' | 'transfer_out' | 'transfer_in' | 'return' | 'reserve' | 'release' | 'commit'
+
+export interface StockMove {
+  id: number
+  warehouse_id: number
+  sku_id: number
+  kind: MoveKind
+  delta_on_hand: number
+  delta_reserved: number
+  reason: string
+  ref: string
+  unit_cost: number
+  actor_user_id: number
+  created_at: string
+}
+
+export interface StockValue {
+  sku_id: number
+  qty: number
+  avg_cost: number
+  value: number
+  updated_at: string
+}
+
+export interface StockValuation extends Page<StockValue> {
+  currency: string
+  total_value: number
+}
+
 export interface WarehouseInput {
   code: string
   name: string

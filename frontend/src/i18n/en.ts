@@ -85,6 +85,13 @@ export default {
     delta: 'Change', deltaHint: '+ received, − removed', deltaNonZero: 'Enter a change other than 0.', reason: 'Reason',
     adjusted: 'Stock adjusted: {available} available.',
     reasons: { count: 'Stock count', receipt: 'Goods received', damage: 'Damaged', return: 'Customer return' },
+    value: 'Inventory value', history: 'History', historyOf: 'Moves of {sku} in {warehouse}', noMoves: 'No moves.',
+    when: 'When', kind: 'Move', cost: 'Unit cost', unitCost: 'Unit cost ({currency})',
+    unitCostHint: 'optional: what each unit cost; moves the average cost', costInvalid: 'Enter an amount such as 12.50.',
+    kinds: {
+      adjust: 'Adjustment', receipt: 'Receipt', count: 'Count', transfer_out: 'Transfer out', transfer_in: 'Transfer in',
+      return: 'Return', reserve: 'Reserved', release: 'Released', commit: 'Shipped',
+    },
   },
   warehouses: {
     intro: 'Where your goods are kept. Checkouts take stock from a warehouse in the shopper’s country first.',

@@ -87,6 +87,13 @@ const zhHans: typeof en = {
     delta: '变动数量', deltaHint: '正数为入库，负数为出库', deltaNonZero: '请输入非 0 的数量。', reason: '原因',
     adjusted: '库存已调整：可用 {available}。',
     reasons: { count: '盘点', receipt: '到货入库', damage: '损坏', return: '客户退货' },
+    value: '库存价值', history: '流水', historyOf: '{sku} 在 {warehouse} 的库存流水', noMoves: '没有流水。',
+    when: '时间', kind: '类型', cost: '单位成本', unitCost: '单位成本（{currency}）',
+    unitCostHint: '可选：每件的成本，会更新移动平均成本', costInvalid: '请输入金额，如 12.50。',
+    kinds: {
+      adjust: '调整', receipt: '采购入库', count: '盘点', transfer_out: '调拨出库', transfer_in: '调拨入库',
+      return: '退货入库', reserve: '预留', release: '释放', commit: '发货',
+    },
   },
   warehouses: {
     intro: '存放商品的地点。结账时优先从顾客所在国家的仓库发货。',
