@@ -522,6 +522,32 @@ func TestOpenAPIResponses(t *testing.T) {
 	k.bad(owner, "PATCH", wh2, map[string]any{}, 400)
 	k.bad(owner, "PATCH", wh2, map[string]any{"status": "open"}, 400)
 	k.ok(owner, "PATCH", T+"/warehouses/999999", map[string]any{"name": "x"}, 404)
+	// A transfer to the second warehouse, received; another, cancelled.
+	wh2id := num(t, second.JSON["id"])
+	k.ok(owner, "PATCH", wh2, map[string]any{"status": "active"}, 200)
+	tr := k.ok(owner, "POST", T+"/transfers", map[string]any{"from_warehouse_id": wh, "to_warehouse_id": wh2id,
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 2}}, "note": "rebalance"}, 201)
+	trURL := fmt.Sprintf("%s/transfers/%d", T, num(t, tr.JSON["id"]))
+	k.ok(owner, "GET", trURL, nil, 200)
+	k.ok(owner, "POST", trURL+"/receive", nil, 200)
+	k.ok(owner, "POST", trURL+"/receive", nil, 409)
+	k.ok(owner, "POST", trURL+"/cancel", nil, 409)
+	tr2 := k.ok(owner, "POST", T+"/transfers", map[string]any{"from_warehouse_id": wh2id, "to_warehouse_id": wh,
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 201)
+	k.ok(owner, "POST", fmt.Sprintf("%s/transfers/%d/cancel", T, num(t, tr2.JSON["id"])), nil, 200)
+	k.ok(owner, "POST", T+"/transfers", map[string]any{"from_warehouse_id": wh, "to_warehouse_id": wh2id,
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 999}}}, 409)
+	k.ok(owner, "POST", T+"/transfers", map[string]any{"from_warehouse_id": wh, "to_warehouse_id": wh,
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 400)
+	k.bad(owner, "POST", T+"/transfers", map[string]any{"from_warehouse_id": wh, "lines": []map[string]any{}}, 400)
+	k.ok(owner, "POST", T+"/transfers", map[string]any{"from_warehouse_id": 999999, "to_warehouse_id": wh,
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 404)
+	if r := k.ok(owner, "GET", T+"/transfers?status=received", nil, 200); r.JSON["total"] != float64(1) {
+		t.Errorf("received transfers: %s", r.Body)
+	}
+	k.bad(owner, "GET", T+"/transfers?status=lost", nil, 400)
+	k.ok(owner, "GET", T+"/transfers/999999", nil, 404)
+	k.ok(owner, "POST", T+"/transfers/999999/receive", nil, 404)
 	refresh()
 
 	// Shoppers screen, read and compare products.

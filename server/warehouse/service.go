@@ -12,7 +12,6 @@ import (
 	"golang.org/x/text/currency"
 	"golang.org/x/text/language"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
@@ -353,11 +352,8 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (StockLevel, error)
 		now := s.nowUTC()
 		tx := s.db.W(ctx)
 		if in.Delta > 0 {
-			// Make sure the level exists; a concurrent first adjustment of
-			// the same level waits for ours and then inserts nothing.
-			row := StockLevel{TenantID: t.ID, WarehouseID: w.ID, SKUID: in.SKUID, UpdatedAt: now}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-				return internal(err, "create stock level")
+			if err := s.ensureLevel(ctx, t.ID, w.ID, in.SKUID, now); err != nil {
+				return err
 			}
 		}
 		// The guard keeps on_hand ≥ reserved (and so ≥ 0) for removals.
@@ -368,14 +364,7 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (StockLevel, error)
 			return internal(res.Error, "adjust stock")
 		}
 		if res.RowsAffected != 1 {
-			var avail int64
-			if cur, err := s.level(ctx, w.ID, in.SKUID); err == nil {
-				avail = cur.Available()
-			}
-			e := apperr.Conflict(CodeInsufficientStock)
-			e.Args = map[string]any{"SKUID": in.SKUID, "Available": avail}
-			e.Fields = map[string]apperr.FieldError{"delta": {Code: CodeInsufficientStock, Args: map[string]any{"Available": avail}}}
-			return e
+			return s.insufficient(ctx, w.ID, in.SKUID)
 		}
 		unit, err := s.revalue(ctx, t.ID, in.SKUID, in.Delta, in.UnitCost)
 		if err != nil {

@@ -116,19 +116,120 @@ func checkLedger(t *testing.T, db *store.DB) {
 			t.Errorf("level %d/%d: reserved %d, on hand %d", l.WarehouseID, l.SKUID, l.Reserved, l.OnHand)
 		}
 	}
-	// Each SKU's valuation counts what its levels hold.
+	// Each SKU's valuation counts what its levels hold and what is in
+	// transit between warehouses.
 	var off []struct {
 		SKUID int64 `gorm:"column:sku_id"`
 		Qty   int64
 		Held  int64
 	}
-	db.Reader().Raw(`SELECT v.sku_id, v.qty, COALESCE((SELECT SUM(on_hand) FROM stock_levels l WHERE l.sku_id = v.sku_id), 0) AS held
+	db.Reader().Raw(`SELECT v.sku_id, v.qty,
+		COALESCE((SELECT SUM(on_hand) FROM stock_levels l WHERE l.sku_id = v.sku_id), 0) +
+		COALESCE((SELECT SUM(tl.qty) FROM stock_transfer_lines tl JOIN stock_transfers tr ON tr.id = tl.transfer_id
+			WHERE tl.sku_id = v.sku_id AND tr.status = 'in_transit'), 0) AS held
 		FROM stock_values v`).Scan(&off)
 	for _, o := range off {
 		if o.Qty != o.Held {
-			t.Errorf("sku %d is valued at %d units, its levels hold %d", o.SKUID, o.Qty, o.Held)
+			t.Errorf("sku %d is valued at %d units, its levels and transfers hold %d", o.SKUID, o.Qty, o.Held)
 		}
 	}
+}
+
+// TestTransfers: goods leave at once and are in transit until received (or
+// cancelled, back at the source); each transition happens once; the
+// valuation keeps them all along.
+func TestTransfers(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	main := defaultWarehouse(t, svc, ctx)
+	east, err := svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: "EAST", Name: "East", Country: "CN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := int64(250)
+	if _, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, Delta: 10, Reason: "received", UnitCost: &cost}); err != nil {
+		t.Fatal(err)
+	}
+	adjust(t, svc, ctx, 102, main.ID, 4)
+	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	// Refusals.
+	_, err = svc.CreateTransfer(ctx, warehouse.TransferInput{FromWarehouseID: main.ID, ToWarehouseID: main.ID,
+		Lines: []warehouse.ReserveLine{{SKUID: 101, Qty: 0}, {SKUID: 101, Qty: 1}}})
+	wantField(t, err, "to_warehouse_id", "same_warehouse")
+	wantField(t, err, "lines[0].qty", "out_of_range")
+	wantField(t, err, "lines[1].sku_id", "duplicate")
+	_, err = svc.CreateTransfer(ctx, warehouse.TransferInput{FromWarehouseID: main.ID, ToWarehouseID: 999999, Lines: []warehouse.ReserveLine{{SKUID: 101, Qty: 1}}})
+	wantField(t, err, "to_warehouse_id", "not_found")
+	// 10 on hand, 3 reserved: 8 cannot leave.
+	_, err = svc.CreateTransfer(ctx, warehouse.TransferInput{FromWarehouseID: main.ID, ToWarehouseID: east.ID,
+		Lines: []warehouse.ReserveLine{{SKUID: 102, Qty: 1}, {SKUID: 101, Qty: 8}}})
+	if apperr.As(err).Code != warehouse.CodeInsufficientStock || apperr.As(err).Fields["lines[1].qty"].Code != warehouse.CodeInsufficientStock {
+		t.Fatalf("transfer over available: %#v", err)
+	}
+	if l := level(t, db, main.ID, 102); l.OnHand != 4 {
+		t.Fatalf("a refused transfer moved stock: %+v", l)
+	}
+
+	// Ship 7 + 2: they leave MAIN at once and are nowhere until received.
+	tr, err := svc.CreateTransfer(ctx, warehouse.TransferInput{FromWarehouseID: main.ID, ToWarehouseID: east.ID, Note: "rebalance",
+		Lines: []warehouse.ReserveLine{{SKUID: 102, Qty: 2}, {SKUID: 101, Qty: 7}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Status != warehouse.TransferInTransit || len(tr.Lines) != 2 || tr.Lines[0].SKUID != 101 || tr.Lines[0].UnitCost != 250 {
+		t.Fatalf("transfer = %+v", tr)
+	}
+	if m, e := level(t, db, main.ID, 101), level(t, db, east.ID, 101); m.OnHand != 3 || m.Reserved != 3 || e.OnHand != 0 {
+		t.Fatalf("in transit: main %+v, east %+v", m, e)
+	}
+	checkLedger(t, db)
+	got, err := svc.ReceiveTransfer(ctx, tr.ID)
+	if err != nil || got.Status != warehouse.TransferReceived || got.ReceivedAt == nil {
+		t.Fatalf("receive = %+v, %v", got, err)
+	}
+	if e := level(t, db, east.ID, 101); e.OnHand != 7 {
+		t.Fatalf("received: east %+v", e)
+	}
+	if _, err := svc.ReceiveTransfer(ctx, tr.ID); apperr.As(err).Code != "transfer_not_in_transit" {
+		t.Fatalf("receive twice: %v", err)
+	}
+	if _, err := svc.CancelTransfer(ctx, tr.ID); apperr.As(err).Code != "transfer_not_in_transit" {
+		t.Fatalf("cancel a received transfer: %v", err)
+	}
+	// Cancelled in transit: back at the source; then neither transition.
+	tr2, err := svc.CreateTransfer(ctx, warehouse.TransferInput{FromWarehouseID: east.ID, ToWarehouseID: main.ID, Lines: []warehouse.ReserveLine{{SKUID: 101, Qty: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := level(t, db, east.ID, 101); e.OnHand != 2 {
+		t.Fatalf("shipped from east: %+v", e)
+	}
+	if got, err := svc.CancelTransfer(ctx, tr2.ID); err != nil || got.Status != warehouse.TransferCancelled {
+		t.Fatalf("cancel = %+v, %v", got, err)
+	}
+	if e, m := level(t, db, east.ID, 101), level(t, db, main.ID, 101); e.OnHand != 7 || m.OnHand != 3 {
+		t.Fatalf("after cancel: east %+v, main %+v", e, m)
+	}
+	for _, f := range []func(context.Context, int64) (*warehouse.Transfer, error){svc.ReceiveTransfer, svc.CancelTransfer} {
+		if _, err := f(ctx, tr2.ID); apperr.As(err).Code != "transfer_not_in_transit" {
+			t.Fatalf("end a cancelled transfer: %v", err)
+		}
+	}
+	// Another tenant sees none of it.
+	if _, err := svc.Transfer(staff(2), tr.ID); !errors.Is(err, apperr.NotFound("transfer")) {
+		t.Fatalf("another tenant's transfer: %v", err)
+	}
+	if _, err := svc.ReceiveTransfer(staff(2), tr.ID); !errors.Is(err, apperr.NotFound("transfer")) {
+		t.Fatalf("another tenant receives: %v", err)
+	}
+	page, err := svc.Transfers(ctx, warehouse.TransferQuery{Status: warehouse.TransferCancelled, PageRequest: store.PageRequest{Page: 1, PerPage: 10}})
+	if err != nil || page.Total != 1 || page.Items[0].ID != tr2.ID || len(page.Items[0].Lines) != 1 {
+		t.Fatalf("Transfers(cancelled) = %+v, %v", page, err)
+	}
+	checkLedger(t, db)
 }
 
 // TestMovingAverageCost: receipts at a cost move the average, rounded half
@@ -265,7 +366,13 @@ func TestCostMigrationKeepsTheLedger(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := context.Background()
 	all := append(store.Migrations(), warehouse.Migrations()...)
-	before := all[:len(all)-1] // everything but the cost migration
+	var before []*store.Migration // everything before the cost migration
+	for _, m := range all {
+		if m.ID == "202611250051_stock_costs" {
+			break
+		}
+		before = append(before, m)
+	}
 	if err := db.Migrate(ctx, before); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,11 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPatch, "/warehouses/:id", "warehouse", "write", s.updateWarehouse)
 	s.tenant(fiber.MethodPost, "/stock/adjustments", "warehouse", "write", s.adjustStock)
 	s.tenant(fiber.MethodGet, "/stock/moves", "warehouse", "read", s.stockMoves)
+	s.tenant(fiber.MethodGet, "/transfers", "warehouse", "read", s.listTransfers)
+	s.tenant(fiber.MethodPost, "/transfers", "warehouse", "write", s.createTransfer)
+	s.tenant(fiber.MethodGet, "/transfers/:id", "warehouse", "read", s.getTransfer)
+	s.tenant(fiber.MethodPost, "/transfers/:id/receive", "warehouse", "write", s.transferAction((*warehouse.Service).ReceiveTransfer))
+	s.tenant(fiber.MethodPost, "/transfers/:id/cancel", "warehouse", "write", s.transferAction((*warehouse.Service).CancelTransfer))
 	s.tenant(fiber.MethodGet, "/stock/valuation", "warehouse", "read", s.stockValuation)
 }
 
@@ -600,6 +605,49 @@ func (s *Server) stockValuation(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"items": items, "total": page.Total, "page": page.Page, "per_page": page.PerPage,
 		"currency": cur, "total_value": total})
+}
+
+func (s *Server) listTransfers(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.Stock.Transfers(c.UserContext(), warehouse.TransferQuery{Status: c.Query("status"), PageRequest: p})
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) createTransfer(c *fiber.Ctx) error {
+	var in warehouse.TransferInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	tr, err := s.Stock.CreateTransfer(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(tr)
+}
+
+func (s *Server) getTransfer(c *fiber.Ctx) error {
+	return s.transferAction((*warehouse.Service).Transfer)(c)
+}
+
+// transferAction answers a request on one transfer with what fn returns.
+func (s *Server) transferAction(fn func(*warehouse.Service, contextT, int64) (*warehouse.Transfer, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		tr, err := fn(s.Stock, c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(tr)
+	}
 }
 
 func (s *Server) createWarehouse(c *fiber.Ctx) error {
