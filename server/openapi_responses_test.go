@@ -548,6 +548,34 @@ func TestOpenAPIResponses(t *testing.T) {
 	k.bad(owner, "GET", T+"/transfers?status=lost", nil, 400)
 	k.ok(owner, "GET", T+"/transfers/999999", nil, 404)
 	k.ok(owner, "POST", T+"/transfers/999999/receive", nil, 404)
+	// A count sheet of the main warehouse: counted, confirmed once.
+	cnt := k.ok(owner, "POST", T+"/counts", map[string]any{"warehouse_id": wh, "note": "cycle count"}, 201)
+	cntURL := fmt.Sprintf("%s/counts/%d", T, num(t, cnt.JSON["id"]))
+	k.ok(owner, "GET", cntURL, nil, 200)
+	k.ok(owner, "POST", cntURL+"/confirm", nil, 400) // nothing counted yet
+	var entries []map[string]any
+	for _, l := range cnt.JSON["lines"].([]any) {
+		m := l.(map[string]any)
+		entries = append(entries, map[string]any{"sku_id": m["sku_id"], "counted": m["expected"]})
+	}
+	k.ok(owner, "PATCH", cntURL, map[string]any{"lines": entries}, 200)
+	k.ok(owner, "PATCH", cntURL, map[string]any{"lines": []map[string]any{{"sku_id": 999999, "counted": 1}}}, 400)
+	k.bad(owner, "PATCH", cntURL, map[string]any{"lines": []map[string]any{{"sku_id": deskS, "counted": -1}}}, 400)
+	if r := k.ok(owner, "POST", cntURL+"/confirm", nil, 200); r.JSON["status"] != "confirmed" {
+		t.Errorf("confirmed count: %s", r.Body)
+	}
+	k.ok(owner, "POST", cntURL+"/confirm", nil, 409)
+	k.ok(owner, "POST", cntURL+"/cancel", nil, 409)
+	cnt2 := k.ok(owner, "POST", T+"/counts", map[string]any{"warehouse_id": wh, "sku_ids": []int64{deskS}}, 201)
+	k.ok(owner, "POST", fmt.Sprintf("%s/counts/%d/cancel", T, num(t, cnt2.JSON["id"])), nil, 200)
+	k.ok(owner, "POST", T+"/counts", map[string]any{"warehouse_id": 999999}, 404)
+	k.bad(owner, "POST", T+"/counts", map[string]any{"note": "no warehouse"}, 400)
+	k.ok(owner, "POST", T+"/counts", map[string]any{"warehouse_id": wh, "sku_ids": []int64{deskS, deskS}}, 400)
+	if r := k.ok(owner, "GET", fmt.Sprintf("%s/counts?status=confirmed&warehouse_id=%d", T, wh), nil, 200); r.JSON["total"] != float64(1) {
+		t.Errorf("confirmed counts: %s", r.Body)
+	}
+	k.bad(owner, "GET", T+"/counts?status=lost", nil, 400)
+	k.ok(owner, "GET", T+"/counts/999999", nil, 404)
 	refresh()
 
 	// Shoppers screen, read and compare products.

@@ -1213,3 +1213,112 @@ func mixedWorkload(t *testing.T, two bool) {
 	t.Logf("%d of %d checkouts out of stock; %d SKUs split over warehouses", oos.Load(), n, split)
 	checkLedger(t, db)
 }
+
+// TestCounts: a sheet takes what the books say; confirming posts the
+// differences as count moves (kept relative to the sheet, so sales since
+// stay), needs every line counted, never takes on_hand below reserved,
+// and happens once.
+func TestCounts(t *testing.T) {
+	db, svc := setup(t)
+	ctx := staff(1)
+	main := defaultWarehouse(t, svc, ctx)
+	cost := int64(100)
+	if _, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, Delta: 10, Reason: "received", UnitCost: &cost}); err != nil {
+		t.Fatal(err)
+	}
+	adjust(t, svc, ctx, 102, main.ID, 5)
+	adjust(t, svc, ctx, 103, main.ID, 2)
+
+	if _, err := svc.CreateCount(ctx, warehouse.CountInput{}); err == nil {
+		t.Fatal("a count without a warehouse")
+	}
+	_, err := svc.CreateCount(ctx, warehouse.CountInput{WarehouseID: main.ID, SKUIDs: []int64{101, 101, -1}})
+	wantField(t, err, "sku_ids[1]", "duplicate")
+	wantField(t, err, "sku_ids[2]", "invalid_id")
+	c, err := svc.CreateCount(ctx, warehouse.CountInput{WarehouseID: main.ID, Note: "year end"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != warehouse.CountOpen || len(c.Lines) != 3 || c.Lines[0].SKUID != 101 || c.Lines[0].Expected != 10 || c.Lines[2].Expected != 2 {
+		t.Fatalf("sheet = %+v", c)
+	}
+	// A sale after the sheet was made: it stays when the count is posted.
+	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Commit(ctx, "order:1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 104, Counted: 1}, {SKUID: 101, Counted: -1}})
+	wantField(t, err, "lines[1].counted", "out_of_range")
+	_, err = svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 104, Counted: 1}})
+	wantField(t, err, "lines[0].sku_id", "not_on_sheet")
+	if _, err := svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 101, Counted: 12}, {SKUID: 102, Counted: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.ConfirmCount(ctx, c.ID)
+	wantField(t, err, "lines[2].counted", "required")
+	if got, _ := svc.Count(ctx, c.ID); got.Status != warehouse.CountOpen {
+		t.Fatalf("a refused confirmation changed the sheet: %+v", got)
+	}
+	// 103: 2 on the books, 0 found — but 1 is reserved: refused.
+	if err := svc.Reserve(ctx, "order:2", []warehouse.ReserveLine{{SKUID: 103, Qty: 1}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 103, Counted: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.ConfirmCount(ctx, c.ID)
+	if apperr.As(err).Code != warehouse.CodeInsufficientStock || apperr.As(err).Fields["lines[2].counted"].Code == "" {
+		t.Fatalf("count below reserved: %#v", err)
+	}
+	if l := level(t, db, main.ID, 101); l.OnHand != 7 {
+		t.Fatalf("a refused confirmation moved stock: %+v", l)
+	}
+	if err := svc.Release(ctx, "order:2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.ConfirmCount(ctx, c.ID)
+	if err != nil || got.Status != warehouse.CountConfirmed || got.ConfirmedAt == nil {
+		t.Fatalf("confirm = %+v, %v", got, err)
+	}
+	// 101: 10 on the sheet, 12 counted: +2 on top of the 7 left after the sale.
+	if l := level(t, db, main.ID, 101); l.OnHand != 9 {
+		t.Fatalf("101 after the count: %+v", l)
+	}
+	if l := level(t, db, main.ID, 103); l.OnHand != 0 {
+		t.Fatalf("103 after the count: %+v", l)
+	}
+	if got.Lines[0].Posted != 2 || got.Lines[1].Posted != 0 || got.Lines[2].Posted != -2 {
+		t.Fatalf("posted = %+v", got.Lines)
+	}
+	var mv warehouse.StockMove
+	db.Reader().Where("kind = ? AND sku_id = ?", warehouse.MoveCount, 101).Take(&mv)
+	if mv.DeltaOnHand != 2 || mv.UnitCost != 100 || mv.Ref != fmt.Sprintf("count:%d", c.ID) {
+		t.Fatalf("count move: %+v", mv)
+	}
+	for _, f := range []func() error{
+		func() error { _, err := svc.ConfirmCount(ctx, c.ID); return err },
+		func() error { _, err := svc.CancelCount(ctx, c.ID); return err },
+		func() error { _, err := svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 101, Counted: 1}}); return err },
+	} {
+		if err := f(); apperr.As(err).Code != "count_not_open" {
+			t.Fatalf("on a confirmed sheet: %v", err)
+		}
+	}
+	if _, err := svc.Count(staff(2), c.ID); !errors.Is(err, apperr.NotFound("count")) {
+		t.Fatalf("another tenant's sheet: %v", err)
+	}
+	c2, err := svc.CreateCount(ctx, warehouse.CountInput{WarehouseID: main.ID, SKUIDs: []int64{102}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.CancelCount(ctx, c2.ID); err != nil || got.Status != warehouse.CountCancelled {
+		t.Fatalf("cancel = %+v, %v", got, err)
+	}
+	page, err := svc.Counts(ctx, warehouse.CountQuery{Status: warehouse.CountConfirmed, PageRequest: store.PageRequest{Page: 1, PerPage: 5}})
+	if err != nil || page.Total != 1 || page.Items[0].ID != c.ID {
+		t.Fatalf("Counts(confirmed) = %+v, %v", page, err)
+	}
+	checkLedger(t, db)
+}

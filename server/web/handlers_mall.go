@@ -58,6 +58,12 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPatch, "/warehouses/:id", "warehouse", "write", s.updateWarehouse)
 	s.tenant(fiber.MethodPost, "/stock/adjustments", "warehouse", "write", s.adjustStock)
 	s.tenant(fiber.MethodGet, "/stock/moves", "warehouse", "read", s.stockMoves)
+	s.tenant(fiber.MethodGet, "/counts", "warehouse", "read", s.listCounts)
+	s.tenant(fiber.MethodPost, "/counts", "warehouse", "write", s.createCount)
+	s.tenant(fiber.MethodGet, "/counts/:id", "warehouse", "read", s.countAction((*warehouse.Service).Count))
+	s.tenant(fiber.MethodPatch, "/counts/:id", "warehouse", "write", s.enterCounts)
+	s.tenant(fiber.MethodPost, "/counts/:id/confirm", "warehouse", "approve", s.countAction((*warehouse.Service).ConfirmCount))
+	s.tenant(fiber.MethodPost, "/counts/:id/cancel", "warehouse", "write", s.countAction((*warehouse.Service).CancelCount))
 	s.tenant(fiber.MethodGet, "/transfers", "warehouse", "read", s.listTransfers)
 	s.tenant(fiber.MethodPost, "/transfers", "warehouse", "write", s.createTransfer)
 	s.tenant(fiber.MethodGet, "/transfers/:id", "warehouse", "read", s.getTransfer)
@@ -605,6 +611,67 @@ func (s *Server) stockValuation(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"items": items, "total": page.Total, "page": page.Page, "per_page": page.PerPage,
 		"currency": cur, "total_value": total})
+}
+
+func (s *Server) listCounts(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	q := warehouse.CountQuery{Status: c.Query("status"), PageRequest: p}
+	if q.WarehouseID, err = queryID(c, "warehouse_id"); err != nil {
+		return err
+	}
+	page, err := s.Stock.Counts(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) createCount(c *fiber.Ctx) error {
+	var in warehouse.CountInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	cnt, err := s.Stock.CreateCount(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(cnt)
+}
+
+func (s *Server) enterCounts(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Lines []warehouse.CountEntry `json:"lines"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	cnt, err := s.Stock.EnterCounts(c.UserContext(), id, in.Lines)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cnt)
+}
+
+// countAction answers a request on one count sheet with what fn returns.
+func (s *Server) countAction(fn func(*warehouse.Service, contextT, int64) (*warehouse.Count, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		cnt, err := fn(s.Stock, c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(cnt)
+	}
 }
 
 func (s *Server) listTransfers(c *fiber.Ctx) error {
