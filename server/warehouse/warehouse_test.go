@@ -1300,7 +1300,10 @@ func TestCounts(t *testing.T) {
 	for _, f := range []func() error{
 		func() error { _, err := svc.ConfirmCount(ctx, c.ID); return err },
 		func() error { _, err := svc.CancelCount(ctx, c.ID); return err },
-		func() error { _, err := svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 101, Counted: 1}}); return err },
+		func() error {
+			_, err := svc.EnterCounts(ctx, c.ID, []warehouse.CountEntry{{SKUID: 101, Counted: 1}})
+			return err
+		},
 	} {
 		if err := f(); apperr.As(err).Code != "count_not_open" {
 			t.Fatalf("on a confirmed sheet: %v", err)
