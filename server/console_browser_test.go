@@ -252,6 +252,48 @@ func TestConsoleBrowser(t *testing.T) {
 	c.waitGone(`[data-testid=warehouse-form] .el-form-item__error`)
 	c.waitText(`[data-testid=warehouse-table]`, "SH-01")
 	c.shot("warehouses")
+
+	// Ship 3 keyboards from MAIN to the new warehouse, then receive them.
+	c.click(`[data-testid=nav-transfers]`)
+	c.waitVisible(`[data-testid=transfer-table]`)
+	c.click(`[data-testid=transfer-new]`)
+	c.pick(`transfer-to`, "", "SH-01")
+	c.pick(`transfer-sku-0`, "K8", "K8-BRN")
+	c.fill(`transfer-qty-0`, "3")
+	c.shot("transfer-form")
+	c.click(`[data-testid=transfer-save]`)
+	c.waitGone(`[data-testid=transfer-form] .el-dialog__body`)
+	c.waitText(`[data-testid=transfer-table]`, "In transit")
+	c.shot("transfers")
+	c.click(`[data-testid=transfer-receive]`)
+	c.waitText(`[data-testid=transfer-table]`, "Received")
+
+	// Count MAIN: one keyboard more than the books say, confirmed.
+	c.click(`[data-testid=nav-counts]`)
+	c.waitVisible(`[data-testid=count-table]`)
+	c.click(`[data-testid=count-new]`)
+	c.click(`[data-testid=count-create]`)
+	c.waitVisible(`[data-testid=count-line-0]`)
+	expected := c.eval(`document.querySelector('[data-testid=count-sheet] .el-table__row td:nth-child(3)').textContent.trim()`)
+	n, err := strconv.Atoi(expected)
+	if err != nil {
+		t.Fatalf("count sheet's first expected number %q", expected)
+	}
+	c.fill(`count-line-0`, strconv.Itoa(n+1))
+	c.click(`[data-testid=count-fill]`)
+	c.click(`[data-testid=count-save]`)
+	c.waitText(`[data-testid=count-sheet] .el-table__row`, "+1")
+	c.shot("count-sheet")
+	c.click(`[data-testid=count-confirm]`)
+	c.click(`.confirm-box .el-button--danger`)
+	c.waitGone(`[data-testid=count-confirm]`)
+	c.press(kb.Escape)
+	c.waitText(`[data-testid=count-table]`, "Confirmed")
+	c.shot("counts")
+
+	// Close the new warehouse (its stock stays).
+	c.click(`[data-testid=nav-warehouses]`)
+	c.waitText(`[data-testid=warehouse-table]`, "SH-01")
 	c.click(`[data-testid=warehouse-table] .el-table__row:last-child .el-button--danger`)
 	c.click(`.confirm-box .el-button--danger`)
 	c.waitText(`[data-testid=warehouse-table] .el-table__row:last-child`, "Closed")
@@ -588,6 +630,20 @@ func (c *consoleTab) text(css string) string {
 func (c *consoleTab) attr(css, name string) string {
 	c.t.Helper()
 	return c.eval(`(() => { const el = document.querySelector(` + strconv.Quote(css) + `); return el ? (el.getAttribute(` + strconv.Quote(name) + `) || '') : '' })()`)
+}
+
+// pick opens the select with data-testid testid, types query into it when
+// it is searchable (a remote search shows options only then), and chooses
+// the first shown option whose text contains text.
+func (c *consoleTab) pick(testid, query, text string) {
+	c.t.Helper()
+	c.click(`[data-testid=` + testid + `]`)
+	if query != "" {
+		c.eval(`(() => { const el = document.querySelector('[data-testid=` + testid + `] input'); el.value = ` + strconv.Quote(query) + `;
+			el.dispatchEvent(new Event('input', { bubbles: true })); return '' })()`)
+	}
+	c.poll(`(() => { const it = [...document.querySelectorAll('.el-select-dropdown__item')].find((e) => e.offsetParent && e.textContent.includes(` +
+		strconv.Quote(text) + `)); if (it) it.click(); return !!it })()`)
 }
 
 // click waits until a user could click the element: it is shown, has

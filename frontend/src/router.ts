@@ -12,6 +12,8 @@ const views: Record<string, () => Promise<unknown>> = {
   orders: () => import('./views/Orders.vue'),
   stock: () => import('./views/Stock.vue'),
   warehouses: () => import('./views/Warehouses.vue'),
+  transfers: () => import('./views/Transfers.vue'),
+  counts: () => import('./views/Counts.vue'),
   members: () => import('./views/Members.vue'),
   roles: () => import('./views/Roles.vue'),
   grants: () => import('./views/Grants.vue'),

@@ -5,7 +5,7 @@
 import { Client, type Query } from './client'
 import type {
   AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderView, Page, Permission,
-  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, StockMove, StockValuation, MoveKind, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
+  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, StockMove, StockValuation, MoveKind, Transfer, Count, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
 } from './types'
 
 export { ApiError, Client } from './client'
@@ -74,6 +74,15 @@ export const stock = {
   moves: (slug: string, q: PageQuery & { sku_id?: number; warehouse_id?: number; kind?: MoveKind }) =>
     api.get<Page<StockMove>>(t(slug) + '/stock/moves', q as Query),
   valuation: (slug: string, q: PageQuery = {}) => api.get<StockValuation>(t(slug) + '/stock/valuation', q as Query),
+  transfers: (slug: string, q: PageQuery & { status?: Transfer['status'] }) => api.get<Page<Transfer>>(t(slug) + '/transfers', q as Query),
+  createTransfer: (slug: string, tr: { from_warehouse_id: number; to_warehouse_id: number; lines: { sku_id: number; qty: number }[]; note?: string }) =>
+    api.post<Transfer>(t(slug) + '/transfers', tr),
+  transferAction: (slug: string, id: number, action: 'receive' | 'cancel') => api.post<Transfer>(t(slug) + '/transfers/' + id + '/' + action),
+  counts: (slug: string, q: PageQuery & { status?: Count['status']; warehouse_id?: number }) => api.get<Page<Count>>(t(slug) + '/counts', q as Query),
+  count: (slug: string, id: number) => api.get<Count>(t(slug) + '/counts/' + id),
+  createCount: (slug: string, c: { warehouse_id: number; sku_ids?: number[]; note?: string }) => api.post<Count>(t(slug) + '/counts', c),
+  enterCounts: (slug: string, id: number, lines: { sku_id: number; counted: number }[]) => api.patch<Count>(t(slug) + '/counts/' + id, { lines }),
+  countAction: (slug: string, id: number, action: 'confirm' | 'cancel') => api.post<Count>(t(slug) + '/counts/' + id + '/' + action),
   adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string; unit_cost?: number }) =>
     api.post<StockLevel>(t(slug) + '/stock/adjustments', a),
 }

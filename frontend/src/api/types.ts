@@ -260,6 +260,32 @@ export interface StockValuation extends Page<StockValue> {
   total_value: number
 }
 
+export interface Transfer {
+  id: number
+  from_warehouse_id: number
+  to_warehouse_id: number
+  status: 'in_transit' | 'received' | 'cancelled'
+  note: string
+  created_by: number
+  created_at: string
+  received_at?: string
+  cancelled_at?: string
+  lines: { sku_id: number; qty: number; unit_cost: number }[]
+}
+
+export interface Count {
+  id: number
+  warehouse_id: number
+  status: 'open' | 'confirmed' | 'cancelled'
+  note: string
+  created_by: number
+  created_at: string
+  confirmed_by?: number
+  confirmed_at?: string
+  cancelled_at?: string
+  lines: { sku_id: number; expected: number; counted: number | null; posted: number }[]
+}
+
 export interface WarehouseInput {
   code: string
   name: string

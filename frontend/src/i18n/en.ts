@@ -3,7 +3,7 @@ export default {
   app: { console: 'Console' },
   nav: {
     work: 'Store', admin: 'Administration',
-    dashboard: 'Dashboard', products: 'Products', orders: 'Orders', stock: 'Stock', warehouses: 'Warehouses',
+    dashboard: 'Dashboard', products: 'Products', orders: 'Orders', stock: 'Stock', transfers: 'Transfers', counts: 'Stock counts', warehouses: 'Warehouses',
     members: 'Members', roles: 'Roles & permissions', grants: 'Direct grants', audit: 'Audit log',
   },
   common: {
@@ -92,6 +92,24 @@ export default {
       adjust: 'Adjustment', receipt: 'Receipt', count: 'Count', transfer_out: 'Transfer out', transfer_in: 'Transfer in',
       return: 'Return', reserve: 'Reserved', release: 'Released', commit: 'Shipped',
     },
+  },
+  transfers: {
+    new: 'New transfer', ship: 'Ship', allStatuses: 'All transfers', route: 'From → to', goods: 'Goods', status: 'Status',
+    statuses: { in_transit: 'In transit', received: 'Received', cancelled: 'Cancelled' },
+    shippedAt: 'Shipped', note: 'Note', from: 'From', to: 'To', qty: 'Quantity', addLine: 'Add a SKU', receive: 'Receive',
+    empty: 'No transfers.', shipped: 'Transfer #{id} is on its way.', received: 'Transfer #{id} received.', cancelled: 'Transfer #{id} cancelled.',
+    cancelConfirm: 'Cancel transfer #{id}? The goods go back to {from}.',
+  },
+  counts: {
+    new: 'New count sheet', allStatuses: 'All count sheets', status: 'Status', made: 'Made', confirmedAt: 'Confirmed',
+    statuses: { open: 'Open', confirmed: 'Confirmed', cancelled: 'Cancelled' },
+    allSkusHint: 'The sheet lists every SKU stocked in this warehouse, with what the books say now.',
+    sheetTitle: 'Count #{id} — {warehouse}', expected: 'Books', counted: 'Counted', difference: 'Difference',
+    save: 'Save counts', saved: 'Counts saved.', confirm: 'Confirm and post', confirmed: 'Count confirmed: the differences are posted.',
+    confirmConfirm: 'Post the differences to the stock? This cannot be undone.', cancel: 'Cancel sheet',
+    cancelConfirm: 'Cancel this count sheet? Nothing is posted.', needsApprove: 'Confirming needs the warehouse approve permission.',
+    fillBlanks: 'Take the books for the {n} uncounted line(s)',
+    empty: 'No count sheets.',
   },
   warehouses: {
     intro: 'Where your goods are kept. Checkouts take stock from a warehouse in the shopper’s country first.',

@@ -5,7 +5,7 @@ const zhHans: typeof en = {
   app: { console: '控制台' },
   nav: {
     work: '店铺', admin: '管理',
-    dashboard: '概览', products: '商品', orders: '订单', stock: '库存', warehouses: '仓库',
+    dashboard: '概览', products: '商品', orders: '订单', stock: '库存', transfers: '调拨', counts: '盘点', warehouses: '仓库',
     members: '成员', roles: '角色与权限', grants: '直接授权', audit: '审计日志',
   },
   common: {
@@ -94,6 +94,24 @@ const zhHans: typeof en = {
       adjust: '调整', receipt: '采购入库', count: '盘点', transfer_out: '调拨出库', transfer_in: '调拨入库',
       return: '退货入库', reserve: '预留', release: '释放', commit: '发货',
     },
+  },
+  transfers: {
+    new: '新建调拨', ship: '发出', allStatuses: '全部调拨', route: '从 → 到', goods: '货品', status: '状态',
+    statuses: { in_transit: '在途', received: '已收货', cancelled: '已取消' },
+    shippedAt: '发出时间', note: '备注', from: '调出仓库', to: '调入仓库', qty: '数量', addLine: '添加 SKU', receive: '收货',
+    empty: '没有调拨。', shipped: '调拨 #{id} 已发出。', received: '调拨 #{id} 已收货。', cancelled: '调拨 #{id} 已取消。',
+    cancelConfirm: '取消调拨 #{id}？货品将退回 {from}。',
+  },
+  counts: {
+    new: '新建盘点单', allStatuses: '全部盘点单', status: '状态', made: '创建时间', confirmedAt: '确认时间',
+    statuses: { open: '进行中', confirmed: '已确认', cancelled: '已取消' },
+    allSkusHint: '盘点单列出该仓库所有有库存的 SKU 及当前账面数量。',
+    sheetTitle: '盘点 #{id} — {warehouse}', expected: '账面', counted: '实盘', difference: '差异',
+    save: '保存盘点', saved: '盘点数量已保存。', confirm: '确认并过账', confirmed: '盘点已确认，差异已过账。',
+    confirmConfirm: '将差异过账到库存？此操作不可撤销。', cancel: '取消盘点单',
+    cancelConfirm: '取消这张盘点单？不会过账任何数量。', needsApprove: '确认盘点需要仓库审批权限。',
+    fillBlanks: '未盘点的 {n} 行按账面数量填写',
+    empty: '没有盘点单。',
   },
   warehouses: {
     intro: '存放商品的地点。结账时优先从顾客所在国家的仓库发货。',
