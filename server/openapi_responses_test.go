@@ -576,6 +576,27 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	k.bad(owner, "GET", T+"/counts?status=lost", nil, 400)
 	k.ok(owner, "GET", T+"/counts/999999", nil, 404)
+	// A supplier and what it sells.
+	sup := k.ok(owner, "POST", T+"/suppliers", map[string]any{"code": "acme", "name": "Acme Parts", "email": "sales@acme.test",
+		"currency": "usd", "lead_time_days": 14, "payment_terms": "NET30"}, 201)
+	supURL := fmt.Sprintf("%s/suppliers/%d", T, num(t, sup.JSON["id"]))
+	k.ok(owner, "POST", T+"/suppliers", map[string]any{"code": "ACME", "name": "Again", "currency": "USD"}, 409)
+	k.ok(owner, "POST", T+"/suppliers", map[string]any{"code": "x y", "name": "Bad", "currency": "USD", "email": "nope"}, 400)
+	k.bad(owner, "POST", T+"/suppliers", map[string]any{"code": "B", "name": "", "currency": "USD", "lead_time_days": 999}, 400)
+	k.ok(owner, "GET", supURL, nil, 200)
+	k.ok(owner, "PUT", supURL, map[string]any{"name": "Acme Parts Ltd", "currency": "EUR", "lead_time_days": 10, "active": true}, 200)
+	k.ok(owner, "PUT", T+"/suppliers/999999", map[string]any{"name": "x", "currency": "EUR"}, 404)
+	k.ok(owner, "POST", supURL+"/skus", map[string]any{"sku_id": deskS, "supplier_code": "AC-1", "unit_cost": 420, "min_order_qty": 50, "pack_size": 12}, 200)
+	k.ok(owner, "POST", supURL+"/skus", map[string]any{"sku_id": team, "unit_cost": 1}, 400) // a plan has no stock
+	k.bad(owner, "POST", supURL+"/skus", map[string]any{"sku_id": deskS, "unit_cost": -1}, 400)
+	if r := k.ok(owner, "GET", supURL+"/skus", nil, 200); len(r.JSON["items"].([]any)) != 1 {
+		t.Errorf("supplier skus: %s", r.Body)
+	}
+	if r := k.ok(owner, "GET", T+"/suppliers?q=acme&active=true", nil, 200); r.JSON["total"] != float64(1) {
+		t.Errorf("suppliers: %s", r.Body)
+	}
+	k.bad(owner, "GET", T+"/suppliers?active=maybe", nil, 400)
+	k.ok(owner, "GET", T+"/suppliers/999999/skus", nil, 404)
 	refresh()
 
 	// Shoppers screen, read and compare products.

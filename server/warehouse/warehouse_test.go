@@ -1325,3 +1325,63 @@ func TestCounts(t *testing.T) {
 	}
 	checkLedger(t, db)
 }
+
+// TestSuppliers: suppliers with their terms and the SKUs they sell, with
+// field errors, replacing terms, and tenant isolation.
+func TestSuppliers(t *testing.T) {
+	_, svc := setup(t)
+	ctx := staff(1)
+	sp, err := svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "acme", Name: " Acme Parts ", Email: "sales@acme.test",
+		Currency: "usd", LeadTimeDays: 14, PaymentTerms: "NET30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Code != "ACME" || sp.Name != "Acme Parts" || sp.Currency != "USD" || !sp.Active || sp.LeadTimeDays != 14 {
+		t.Fatalf("supplier = %+v", sp)
+	}
+	if _, err := svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "ACME", Name: "Again", Currency: "USD"}); !errors.Is(err, apperr.Conflict("already_exists")) {
+		t.Fatalf("duplicate code: %v", err)
+	}
+	_, err = svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "a b", Email: "not an email", Currency: "QQQ", LeadTimeDays: 400})
+	for field, code := range map[string]string{"code": "invalid_format", "name": "required", "email": "invalid_email",
+		"currency": "invalid_currency", "lead_time_days": "out_of_range"} {
+		wantField(t, err, field, code)
+	}
+	off := false
+	got, err := svc.UpdateSupplier(ctx, sp.ID, warehouse.SupplierInput{Name: "Acme Parts Ltd", Currency: "EUR", LeadTimeDays: 10, Active: &off})
+	if err != nil || got.Name != "Acme Parts Ltd" || got.Currency != "EUR" || got.Active || got.Code != "ACME" {
+		t.Fatalf("update = %+v, %v", got, err)
+	}
+	page, err := svc.Suppliers(ctx, "parts", false, store.PageRequest{Page: 1, PerPage: 10})
+	if err != nil || page.Total != 1 {
+		t.Fatalf("search = %+v, %v", page, err)
+	}
+	if page, _ := svc.Suppliers(ctx, "", true, store.PageRequest{Page: 1, PerPage: 10}); page.Total != 0 {
+		t.Fatalf("active only: %+v", page)
+	}
+	row, err := svc.SetSupplierSKU(ctx, sp.ID, warehouse.SupplierSKUInput{SKUID: 101, SupplierCode: "AC-101", UnitCost: 420, MinOrderQty: 50, PackSize: 12})
+	if err != nil || row.PackSize != 12 || row.MinOrderQty != 50 {
+		t.Fatalf("set sku = %+v, %v", row, err)
+	}
+	if _, err := svc.SetSupplierSKU(ctx, sp.ID, warehouse.SupplierSKUInput{SKUID: 101, UnitCost: 400}); err != nil { // replaces, defaults 1
+		t.Fatal(err)
+	}
+	rows, err := svc.SupplierSKUs(ctx, sp.ID)
+	if err != nil || len(rows) != 1 || rows[0].UnitCost != 400 || rows[0].PackSize != 1 || rows[0].MinOrderQty != 1 {
+		t.Fatalf("supplier skus = %+v, %v", rows, err)
+	}
+	_, err = svc.SetSupplierSKU(ctx, sp.ID, warehouse.SupplierSKUInput{SKUID: 0, UnitCost: -1, PackSize: -2})
+	wantField(t, err, "sku_id", "required")
+	wantField(t, err, "unit_cost", "out_of_range")
+	wantField(t, err, "pack_size", "out_of_range")
+	// Tenant 2 sees none of it.
+	if _, err := svc.Supplier(staff(2), sp.ID); !errors.Is(err, apperr.NotFound("supplier")) {
+		t.Fatalf("another tenant's supplier: %v", err)
+	}
+	if _, err := svc.SetSupplierSKU(staff(2), sp.ID, warehouse.SupplierSKUInput{SKUID: 201, UnitCost: 1}); !errors.Is(err, apperr.NotFound("supplier")) {
+		t.Fatalf("another tenant sets a price: %v", err)
+	}
+	if _, err := svc.UpdateSupplier(staff(2), sp.ID, warehouse.SupplierInput{Name: "x", Currency: "USD"}); !errors.Is(err, apperr.NotFound("supplier")) {
+		t.Fatalf("another tenant updates: %v", err)
+	}
+}

@@ -58,6 +58,12 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPatch, "/warehouses/:id", "warehouse", "write", s.updateWarehouse)
 	s.tenant(fiber.MethodPost, "/stock/adjustments", "warehouse", "write", s.adjustStock)
 	s.tenant(fiber.MethodGet, "/stock/moves", "warehouse", "read", s.stockMoves)
+	s.tenant(fiber.MethodGet, "/suppliers", "warehouse", "read", s.listSuppliers)
+	s.tenant(fiber.MethodPost, "/suppliers", "warehouse", "write", s.createSupplier)
+	s.tenant(fiber.MethodGet, "/suppliers/:id", "warehouse", "read", s.getSupplier)
+	s.tenant(fiber.MethodPut, "/suppliers/:id", "warehouse", "write", s.updateSupplier)
+	s.tenant(fiber.MethodGet, "/suppliers/:id/skus", "warehouse", "read", s.supplierSKUs)
+	s.tenant(fiber.MethodPost, "/suppliers/:id/skus", "warehouse", "write", s.setSupplierSKU)
 	s.tenant(fiber.MethodGet, "/counts", "warehouse", "read", s.listCounts)
 	s.tenant(fiber.MethodPost, "/counts", "warehouse", "write", s.createCount)
 	s.tenant(fiber.MethodGet, "/counts/:id", "warehouse", "read", s.countAction((*warehouse.Service).Count))
@@ -611,6 +617,94 @@ func (s *Server) stockValuation(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"items": items, "total": page.Total, "page": page.Page, "per_page": page.PerPage,
 		"currency": cur, "total_value": total})
+}
+
+func (s *Server) listSuppliers(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	active := false
+	switch c.Query("active") {
+	case "", "false":
+	case "true":
+		active = true
+	default:
+		return apperr.Invalid("active", "invalid_choice", "Choices", "true, false")
+	}
+	page, err := s.Stock.Suppliers(c.UserContext(), c.Query("q"), active, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) createSupplier(c *fiber.Ctx) error {
+	var in warehouse.SupplierInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	sp, err := s.Stock.CreateSupplier(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(sp)
+}
+
+func (s *Server) getSupplier(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	sp, err := s.Stock.Supplier(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(sp)
+}
+
+func (s *Server) updateSupplier(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in warehouse.SupplierInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	sp, err := s.Stock.UpdateSupplier(c.UserContext(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(sp)
+}
+
+func (s *Server) supplierSKUs(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	rows, err := s.Stock.SupplierSKUs(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": rows})
+}
+
+func (s *Server) setSupplierSKU(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in warehouse.SupplierSKUInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	row, err := s.Stock.SetSupplierSKU(c.UserContext(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(row)
 }
 
 func (s *Server) listCounts(c *fiber.Ctx) error {
