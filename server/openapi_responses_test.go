@@ -597,6 +597,36 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	k.bad(owner, "GET", T+"/suppliers?active=maybe", nil, 400)
 	k.ok(owner, "GET", T+"/suppliers/999999/skus", nil, 404)
+	// A purchase order from it: drafted, approved, sent, received in two
+	// goes (short, then over), closed; another cancelled.
+	po := k.ok(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": num(t, sup.JSON["id"]), "exchange_rate": "7.2",
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 10}}}, 201)
+	poURL := fmt.Sprintf("%s/purchase-orders/%d", T, num(t, po.JSON["id"]))
+	k.ok(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": num(t, sup.JSON["id"]), "lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 400)
+	k.bad(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": num(t, sup.JSON["id"]), "lines": []map[string]any{}}, 400)
+	k.ok(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": 999999, "lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 404)
+	k.ok(owner, "GET", poURL, nil, 200)
+	k.ok(owner, "POST", poURL+"/send", nil, 409)
+	k.ok(owner, "POST", poURL+"/approve", nil, 200)
+	k.ok(owner, "POST", poURL+"/send", nil, 200)
+	if r := k.ok(owner, "POST", poURL+"/receipts", map[string]any{"lines": []map[string]any{{"sku_id": deskS, "qty": 4}}}, 201); r.JSON["order"].(map[string]any)["status"] != "partially_received" {
+		t.Errorf("partial receipt: %s", r.Body)
+	}
+	k.ok(owner, "POST", poURL+"/receipts", map[string]any{"lines": []map[string]any{{"sku_id": deskL, "qty": 1}}}, 400)
+	k.bad(owner, "POST", poURL+"/receipts", map[string]any{"lines": []map[string]any{{"sku_id": deskS, "qty": 0}}}, 400)
+	k.ok(owner, "POST", poURL+"/cancel", nil, 409)
+	k.ok(owner, "POST", poURL+"/receipts", map[string]any{"lines": []map[string]any{{"sku_id": deskS, "qty": 7}}}, 201)
+	k.ok(owner, "POST", poURL+"/close", nil, 200)
+	k.ok(owner, "POST", poURL+"/receipts", map[string]any{"lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 409)
+	po2 := k.ok(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": num(t, sup.JSON["id"]), "exchange_rate": "7",
+		"lines": []map[string]any{{"sku_id": deskS, "qty": 1, "unit_cost": 99}}}, 201)
+	k.ok(owner, "POST", fmt.Sprintf("%s/purchase-orders/%d/cancel", T, num(t, po2.JSON["id"])), nil, 200)
+	if r := k.ok(owner, "GET", fmt.Sprintf("%s/purchase-orders?status=closed&supplier_id=%d", T, num(t, sup.JSON["id"])), nil, 200); r.JSON["total"] != float64(1) {
+		t.Errorf("closed orders: %s", r.Body)
+	}
+	k.bad(owner, "GET", T+"/purchase-orders?status=lost", nil, 400)
+	k.ok(owner, "GET", T+"/purchase-orders/999999", nil, 404)
+	k.ok(owner, "POST", T+"/purchase-orders/999999/approve", nil, 404)
 	refresh()
 
 	// Shoppers screen, read and compare products.

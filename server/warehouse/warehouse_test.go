@@ -1385,3 +1385,138 @@ func TestSuppliers(t *testing.T) {
 		t.Fatalf("another tenant updates: %v", err)
 	}
 }
+
+// TestPurchaseOrders walks the purchase order state machine (every allowed
+// transition and refusals of the others), partial, over and short
+// receipts, and receipt costs converted at the order's exchange rate into
+// the moving average.
+func TestPurchaseOrders(t *testing.T) {
+	db, svc := setup(t)
+	ctx := tenants.WithTenant(staff(1), &tenants.Tenant{ID: 1, DefaultCurrency: "CNY"})
+	main := defaultWarehouse(t, svc, ctx)
+	sp, err := svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "ACME", Name: "Acme", Currency: "USD", LeadTimeDays: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetSupplierSKU(ctx, sp.ID, warehouse.SupplierSKUInput{SKUID: 101, UnitCost: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	c := func(n int64) *int64 { return &n }
+	lines := []warehouse.POLineInput{{SKUID: 102, Qty: 5, UnitCost: c(200)}, {SKUID: 101, Qty: 10}}
+	_, err = svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, Lines: lines})
+	wantField(t, err, "exchange_rate", "required") // USD into a CNY tenant
+	_, err = svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, ExchangeRate: "abc", Lines: lines})
+	wantField(t, err, "exchange_rate", "invalid_rate")
+	_, err = svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, ExchangeRate: "7.2", Lines: []warehouse.POLineInput{{SKUID: 103, Qty: 1}, {SKUID: 103, Qty: 0}}})
+	wantField(t, err, "lines[1].sku_id", "duplicate")
+	wantField(t, err, "lines[1].qty", "out_of_range")
+	_, err = svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, ExchangeRate: "7.2", Lines: []warehouse.POLineInput{{SKUID: 103, Qty: 1}}})
+	wantField(t, err, "lines[0].sku_id", "no_supplier_price")
+	po, err := svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, ExchangeRate: "7.2", Note: "restock", Lines: lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if po.Status != warehouse.POStatusDraft || po.Currency != "USD" || po.WarehouseID != main.ID || po.Total != 10*1000+5*200 ||
+		po.Lines[0].SKUID != 101 || po.Lines[0].UnitCost != 1000 {
+		t.Fatalf("draft = %+v", po)
+	}
+	refused := func(name string, err error) {
+		t.Helper()
+		if apperr.As(err).Code != "invalid_transition" {
+			t.Fatalf("%s: %v, want invalid_transition", name, err)
+		}
+	}
+	_, err = svc.SendPurchaseOrder(ctx, po.ID)
+	refused("send a draft", err)
+	_, err = svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 101, Qty: 1}})
+	refused("receive a draft", err)
+	_, err = svc.ClosePurchaseOrder(ctx, po.ID)
+	refused("close a draft", err)
+	if po, err = svc.ApprovePurchaseOrder(ctx, po.ID); err != nil || po.Status != warehouse.POStatusApproved || po.ApprovedAt == nil {
+		t.Fatalf("approve = %+v, %v", po, err)
+	}
+	_, err = svc.ApprovePurchaseOrder(ctx, po.ID)
+	refused("approve twice", err)
+	_, err = svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 101, Qty: 1}})
+	refused("receive before sending", err)
+	if po, err = svc.SendPurchaseOrder(ctx, po.ID); err != nil || po.Status != warehouse.POStatusSent || po.ExpectedAt == nil ||
+		po.ExpectedAt.Sub(*po.SentAt) != 14*24*time.Hour {
+		t.Fatalf("send = %+v, %v", po, err)
+	}
+	// 4 of 10 arrive: partially received, 6 short, valued at 10.00 USD × 7.2 = 72.00 CNY.
+	_, err = svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 104, Qty: 1}})
+	wantField(t, err, "lines[0].sku_id", "not_on_order")
+	rc, err := svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 101, Qty: 4}})
+	if err != nil || rc.Order.Status != warehouse.POStatusPartiallyReceived || rc.Lines[0].Short != 6 || rc.Lines[0].UnitCost != 7200 {
+		t.Fatalf("partial receipt = %+v, %v", rc, err)
+	}
+	_, err = svc.CancelPurchaseOrder(ctx, po.ID)
+	refused("cancel after a receipt", err)
+	// 8 more of 101 (2 over) and the 5 of 102 (2.00 USD × 7.2 = 14.40 CNY).
+	rc, err = svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 102, Qty: 5}, {SKUID: 101, Qty: 8}})
+	if err != nil || rc.Order.Status != warehouse.POStatusReceived || rc.Lines[0].Over != 2 || rc.Lines[0].Total != 12 || rc.Lines[1].UnitCost != 1440 {
+		t.Fatalf("final receipt = %+v, %v", rc, err)
+	}
+	if l := level(t, db, main.ID, 101); l.OnHand != 12 {
+		t.Fatalf("101 on hand %+v", l)
+	}
+	page, _, _ := svc.Valuation(ctx, store.PageRequest{Page: 1, PerPage: 10})
+	if page.Items[0].AvgCost != 7200 || page.Items[1].AvgCost != 1440 {
+		t.Fatalf("valuation = %+v", page.Items)
+	}
+	if po, err = svc.ClosePurchaseOrder(ctx, po.ID); err != nil || po.Status != warehouse.POStatusClosed {
+		t.Fatalf("close = %+v, %v", po, err)
+	}
+	for name, f := range map[string]func(context.Context, int64) (*warehouse.PurchaseOrder, error){
+		"approve": svc.ApprovePurchaseOrder, "send": svc.SendPurchaseOrder, "cancel": svc.CancelPurchaseOrder, "close": svc.ClosePurchaseOrder,
+	} {
+		_, err := f(ctx, po.ID)
+		refused(name+" a closed order", err)
+	}
+	_, err = svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 101, Qty: 1}})
+	refused("receive into a closed order", err)
+
+	// Cancel from draft, approved and sent; close a partial one short.
+	for _, steps := range [][]func(context.Context, int64) (*warehouse.PurchaseOrder, error){
+		nil, {svc.ApprovePurchaseOrder}, {svc.ApprovePurchaseOrder, svc.SendPurchaseOrder},
+	} {
+		p, err := svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, ExchangeRate: "7", Lines: []warehouse.POLineInput{{SKUID: 101, Qty: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range steps {
+			if _, err := st(ctx, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p, err = svc.CancelPurchaseOrder(ctx, p.ID); err != nil || p.Status != warehouse.POStatusCancelled {
+			t.Fatalf("cancel after %d steps = %+v, %v", len(steps), p, err)
+		}
+		_, err = svc.ApprovePurchaseOrder(ctx, p.ID)
+		refused("approve a cancelled order", err)
+	}
+	p, _ := svc.CreatePurchaseOrder(ctx, warehouse.POInput{SupplierID: sp.ID, ExchangeRate: "7", Lines: []warehouse.POLineInput{{SKUID: 101, Qty: 3}}})
+	svc.ApprovePurchaseOrder(ctx, p.ID)
+	svc.SendPurchaseOrder(ctx, p.ID)
+	if _, err := svc.ReceiveGoods(ctx, p.ID, []warehouse.ReceiptLine{{SKUID: 101, Qty: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = svc.ClosePurchaseOrder(ctx, p.ID); err != nil || p.Status != warehouse.POStatusClosed || p.Lines[0].Received != 1 {
+		t.Fatalf("short close = %+v, %v", p, err)
+	}
+	// Events for the docking and finance modules.
+	for _, topic := range []string{"purchase_order.created", "purchase_order.approved", "purchase_order.sent", "goods.received",
+		"purchase_order.closed", "purchase_order.cancelled"} {
+		if n := count(t, db, &store.OutboxEvent{}, "topic = ?", topic); n == 0 {
+			t.Errorf("no %s event", topic)
+		}
+	}
+	if _, err := svc.PurchaseOrder(staff(2), po.ID); !errors.Is(err, apperr.NotFound("purchase order")) {
+		t.Fatalf("another tenant's order: %v", err)
+	}
+	list, err := svc.PurchaseOrders(ctx, warehouse.POQuery{Status: warehouse.POStatusCancelled, PageRequest: store.PageRequest{Page: 1, PerPage: 10}})
+	if err != nil || list.Total != 3 {
+		t.Fatalf("cancelled orders = %+v, %v", list.Total, err)
+	}
+	checkLedger(t, db)
+}

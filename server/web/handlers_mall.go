@@ -64,6 +64,14 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPut, "/suppliers/:id", "warehouse", "write", s.updateSupplier)
 	s.tenant(fiber.MethodGet, "/suppliers/:id/skus", "warehouse", "read", s.supplierSKUs)
 	s.tenant(fiber.MethodPost, "/suppliers/:id/skus", "warehouse", "write", s.setSupplierSKU)
+	s.tenant(fiber.MethodGet, "/purchase-orders", "warehouse", "read", s.listPurchaseOrders)
+	s.tenant(fiber.MethodPost, "/purchase-orders", "warehouse", "write", s.createPurchaseOrder)
+	s.tenant(fiber.MethodGet, "/purchase-orders/:id", "warehouse", "read", s.poAction((*warehouse.Service).PurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/approve", "warehouse", "approve", s.poAction((*warehouse.Service).ApprovePurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/send", "warehouse", "write", s.poAction((*warehouse.Service).SendPurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/cancel", "warehouse", "write", s.poAction((*warehouse.Service).CancelPurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/close", "warehouse", "write", s.poAction((*warehouse.Service).ClosePurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/receipts", "warehouse", "write", s.receiveGoods)
 	s.tenant(fiber.MethodGet, "/counts", "warehouse", "read", s.listCounts)
 	s.tenant(fiber.MethodPost, "/counts", "warehouse", "write", s.createCount)
 	s.tenant(fiber.MethodGet, "/counts/:id", "warehouse", "read", s.countAction((*warehouse.Service).Count))
@@ -705,6 +713,67 @@ func (s *Server) setSupplierSKU(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(row)
+}
+
+func (s *Server) listPurchaseOrders(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	q := warehouse.POQuery{Status: c.Query("status"), PageRequest: p}
+	if q.SupplierID, err = queryID(c, "supplier_id"); err != nil {
+		return err
+	}
+	page, err := s.Stock.PurchaseOrders(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) createPurchaseOrder(c *fiber.Ctx) error {
+	var in warehouse.POInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	po, err := s.Stock.CreatePurchaseOrder(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(po)
+}
+
+func (s *Server) receiveGoods(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Lines []warehouse.ReceiptLine `json:"lines"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := s.Stock.ReceiveGoods(c.UserContext(), id, in.Lines)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+// poAction answers a request on one purchase order with what fn returns.
+func (s *Server) poAction(fn func(*warehouse.Service, contextT, int64) (*warehouse.PurchaseOrder, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		po, err := fn(s.Stock, c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(po)
+	}
 }
 
 func (s *Server) listCounts(c *fiber.Ctx) error {
