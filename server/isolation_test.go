@@ -112,7 +112,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 					}
 				}
 			}
-			if r2.Status < 400 && rt.Method != "GET" {
+			// (Only a route with an id of its own can be given B's; an
+			// action on A as a whole, like running replenishment, may succeed.)
+			if r2.Status < 400 && rt.Method != "GET" && strings.Count(rt.Path, ":") > 1 {
 				t.Errorf("%s %s as A's %s changed something with B's ids: %d %s", rt.Method, rt.Path, role, r2.Status, r2.Body)
 			}
 			// 3. A's own routes: the declared permission decides.

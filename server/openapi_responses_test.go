@@ -627,6 +627,20 @@ func TestOpenAPIResponses(t *testing.T) {
 	k.bad(owner, "GET", T+"/purchase-orders?status=lost", nil, 400)
 	k.ok(owner, "GET", T+"/purchase-orders/999999", nil, 404)
 	k.ok(owner, "POST", T+"/purchase-orders/999999/approve", nil, 404)
+	// A reorder rule far above the stock: replenishment drafts an order
+	// with its reason; a second run proposes nothing new.
+	k.ok(owner, "POST", T+"/reorder-rules", map[string]any{"sku_id": deskS, "min_qty": 1000, "max_qty": 1200, "order_multiple": 10,
+		"preferred_supplier_id": num(t, sup.JSON["id"])}, 200)
+	k.ok(owner, "POST", T+"/reorder-rules", map[string]any{"sku_id": deskS, "min_qty": 10, "max_qty": 5}, 400)
+	k.ok(owner, "POST", T+"/reorder-rules", map[string]any{"sku_id": deskS, "min_qty": 1, "max_qty": 5, "warehouse_id": 999999}, 404)
+	k.bad(owner, "POST", T+"/reorder-rules", map[string]any{"sku_id": deskS, "min_qty": -1, "max_qty": 5}, 400)
+	k.ok(owner, "GET", T+"/reorder-rules", nil, 200)
+	if r := k.ok(owner, "POST", T+"/replenishment/run", nil, 200); len(r.JSON["purchase_orders"].([]any)) != 1 {
+		t.Errorf("replenishment: %s", r.Body)
+	}
+	if r := k.ok(owner, "POST", T+"/replenishment/run", nil, 200); len(r.JSON["purchase_orders"].([]any)) != 0 {
+		t.Errorf("second replenishment: %s", r.Body)
+	}
 	refresh()
 
 	// Shoppers screen, read and compare products.

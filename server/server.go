@@ -164,6 +164,28 @@ func (s *Server) registerJobs() {
 		_, err := s.Mall.CountSales(ctx, 2000)
 		return err
 	})
+	// Replenishment drafts purchase orders for stock below its reorder
+	// point, tenant by tenant.
+	s.Jobs.Every("warehouse.replenish", 15*time.Minute, func(ctx context.Context, _ []byte) error {
+		ids, err := s.Stock.TenantsWithRules(ctx)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		ts, err := s.Tenants.ByIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for i := range ts {
+			if ts[i].Status != tenants.StatusActive {
+				continue
+			}
+			if _, err := s.Stock.Replenish(tenants.WithTenant(ctx, &ts[i])); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", ts[i].Slug, err))
+			}
+		}
+		return errors.Join(errs...)
+	})
 	s.Jobs.Every("mall.renew_subscriptions", 5*time.Minute, func(ctx context.Context, _ []byte) error {
 		_, err := s.Mall.RenewSubscriptions(ctx)
 		return err

@@ -136,7 +136,7 @@ BEGIN RAISE EXCEPTION 'stock_moves is append-only'; END $$`).Error
 		// moving-average valuation.
 		ID:      "202611250051_stock_costs",
 		Migrate: migrateStockCosts,
-	}, transferMigration(), countMigration(), supplierMigration(), purchaseMigration()}
+	}, transferMigration(), countMigration(), supplierMigration(), purchaseMigration(), reorderMigration()}
 }
 
 // migrateStockCosts widens stock_moves' kind CHECK and adds unit_cost (on

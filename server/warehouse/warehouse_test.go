@@ -1520,3 +1520,100 @@ func TestPurchaseOrders(t *testing.T) {
 	}
 	checkLedger(t, db)
 }
+
+// TestReplenishment: sales bring a SKU below its minimum → exactly one draft
+// purchase order from the preferred supplier, for the maximum less the
+// projected stock rounded to the supplier's minimum and pack; running again
+// proposes nothing new; receiving the order restores the stock.
+func TestReplenishment(t *testing.T) {
+	db, svc := setup(t)
+	ctx := tenants.WithTenant(staff(1), &tenants.Tenant{ID: 1, DefaultCurrency: "CNY"})
+	main := defaultWarehouse(t, svc, ctx)
+	cheap, err := svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "CHEAP", Name: "Cheap", Currency: "CNY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pref, err := svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "PREF", Name: "Preferred", Currency: "CNY", LeadTimeDays: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetSupplierSKU(ctx, cheap.ID, warehouse.SupplierSKUInput{SKUID: 101, UnitCost: 500})
+	svc.SetSupplierSKU(ctx, pref.ID, warehouse.SupplierSKUInput{SKUID: 101, UnitCost: 600, MinOrderQty: 30, PackSize: 12})
+	cost := int64(550)
+	if _, err := svc.Adjust(ctx, warehouse.Adjustment{SKUID: 101, Delta: 20, Reason: "opening", UnitCost: &cost}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.SetReorderRule(ctx, warehouse.ReorderRuleInput{SKUID: 101, MinQty: 10, MaxQty: 5})
+	wantField(t, err, "max_qty", "less_than_min")
+	if _, err := svc.SetReorderRule(ctx, warehouse.ReorderRuleInput{SKUID: 101, MinQty: 10, MaxQty: 40, PreferredSupplierID: &pref.ID}); err != nil {
+		t.Fatal(err)
+	}
+	// Above the minimum: nothing.
+	if run, err := svc.Replenish(ctx); err != nil || len(run.Orders) != 0 || len(run.Proposals) != 0 {
+		t.Fatalf("run above minimum = %+v, %v", run, err)
+	}
+	// Sales: 12 shipped, 4 more reserved → projected 20 − 12 − 4 = 4 < 10.
+	for i, q := range []int64{7, 5} {
+		ref := fmt.Sprintf("order:%d", i)
+		if err := svc.Reserve(ctx, ref, []warehouse.ReserveLine{{SKUID: 101, Qty: q}}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Commit(ctx, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.Reserve(ctx, "order:9", []warehouse.ReserveLine{{SKUID: 101, Qty: 4}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	run, err := svc.Replenish(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Orders) != 1 || len(run.Proposals) != 1 {
+		t.Fatalf("run = %+v", run)
+	}
+	p := run.Proposals[0]
+	// Up to 40 needs 36; the supplier's minimum 30 is met; packs of 12: 36.
+	if p.Projected != 4 || p.OnHand != 8 || p.Reserved != 4 || p.Qty != 36 || p.SupplierID != pref.ID || p.OrderID != run.Orders[0] {
+		t.Fatalf("proposal = %+v", p)
+	}
+	t.Logf("why: %s", p.Reason)
+	po, err := svc.PurchaseOrder(ctx, run.Orders[0])
+	if err != nil || po.Status != warehouse.POStatusDraft || po.Source != "replenishment" || po.SupplierID != pref.ID ||
+		len(po.Lines) != 1 || po.Lines[0].Qty != 36 || po.Lines[0].UnitCost != 600 || po.Lines[0].Reason != p.Reason {
+		t.Fatalf("drafted = %+v, %v", po, err)
+	}
+	if n := count(t, db, &store.OutboxEvent{}, "topic = ?", "stock.low"); n != 1 {
+		t.Fatalf("%d stock.low events", n)
+	}
+	// Again: the draft counts as incoming, so nothing new.
+	if run, err := svc.Replenish(ctx); err != nil || len(run.Orders) != 0 {
+		t.Fatalf("second run = %+v, %v", run, err)
+	}
+	if n := count(t, db, &warehouse.PurchaseOrder{}, "1 = 1"); n != 1 {
+		t.Fatalf("%d purchase orders after two runs", n)
+	}
+	// Approve, send, receive: stock restored, nothing proposed.
+	svc.ApprovePurchaseOrder(ctx, po.ID)
+	svc.SendPurchaseOrder(ctx, po.ID)
+	if _, err := svc.ReceiveGoods(ctx, po.ID, []warehouse.ReceiptLine{{SKUID: 101, Qty: 36}}); err != nil {
+		t.Fatal(err)
+	}
+	if l := level(t, db, main.ID, 101); l.OnHand != 44 || l.Available() != 40 {
+		t.Fatalf("after the receipt: %+v", l)
+	}
+	if run, err := svc.Replenish(ctx); err != nil || len(run.Orders) != 0 {
+		t.Fatalf("run after the receipt = %+v, %v", run, err)
+	}
+	// A rule whose SKU nobody sells is reported, not ordered.
+	adjust(t, svc, ctx, 102, main.ID, 1)
+	svc.SetReorderRule(ctx, warehouse.ReorderRuleInput{SKUID: 102, MinQty: 5, MaxQty: 10})
+	if run, err := svc.Replenish(ctx); err != nil || len(run.Orders) != 0 || len(run.Proposals) != 1 || run.Proposals[0].Skipped != "no_supplier" {
+		t.Fatalf("run without a supplier = %+v, %v", run, err)
+	}
+	rules, err := svc.ReorderRules(ctx, store.PageRequest{Page: 1, PerPage: 10})
+	if err != nil || rules.Total != 2 {
+		t.Fatalf("rules = %+v, %v", rules, err)
+	}
+	checkLedger(t, db)
+}

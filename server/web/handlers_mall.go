@@ -72,6 +72,9 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/cancel", "warehouse", "write", s.poAction((*warehouse.Service).CancelPurchaseOrder))
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/close", "warehouse", "write", s.poAction((*warehouse.Service).ClosePurchaseOrder))
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/receipts", "warehouse", "write", s.receiveGoods)
+	s.tenant(fiber.MethodGet, "/reorder-rules", "warehouse", "read", s.listReorderRules)
+	s.tenant(fiber.MethodPost, "/reorder-rules", "warehouse", "write", s.setReorderRule)
+	s.tenant(fiber.MethodPost, "/replenishment/run", "warehouse", "write", s.runReplenishment)
 	s.tenant(fiber.MethodGet, "/counts", "warehouse", "read", s.listCounts)
 	s.tenant(fiber.MethodPost, "/counts", "warehouse", "write", s.createCount)
 	s.tenant(fiber.MethodGet, "/counts/:id", "warehouse", "read", s.countAction((*warehouse.Service).Count))
@@ -774,6 +777,38 @@ func (s *Server) poAction(fn func(*warehouse.Service, contextT, int64) (*warehou
 		}
 		return c.JSON(po)
 	}
+}
+
+func (s *Server) listReorderRules(c *fiber.Ctx) error {
+	p, err := pageReq(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.Stock.ReorderRules(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) setReorderRule(c *fiber.Ctx) error {
+	var in warehouse.ReorderRuleInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := s.Stock.SetReorderRule(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) runReplenishment(c *fiber.Ctx) error {
+	run, err := s.Stock.Replenish(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(run)
 }
 
 func (s *Server) listCounts(c *fiber.Ctx) error {
