@@ -14,6 +14,8 @@ const views: Record<string, () => Promise<unknown>> = {
   warehouses: () => import('./views/Warehouses.vue'),
   transfers: () => import('./views/Transfers.vue'),
   counts: () => import('./views/Counts.vue'),
+  purchasing: () => import('./views/Purchasing.vue'),
+  suppliers: () => import('./views/Suppliers.vue'),
   members: () => import('./views/Members.vue'),
   roles: () => import('./views/Roles.vue'),
   grants: () => import('./views/Grants.vue'),

@@ -1,7 +1,7 @@
 // The console's screens: where they live, and which permission shows them
 // (any one of perms). The menu and the router guard both read this list.
 import type { Component } from 'vue'
-import { DataAnalysis, Goods, List, Box, OfficeBuilding, Van, Finished, User, Lock, Key, Document } from '@element-plus/icons-vue'
+import { DataAnalysis, Goods, List, Box, OfficeBuilding, Van, Finished, ShoppingCart, Shop, User, Lock, Key, Document } from '@element-plus/icons-vue'
 import type { PermKey } from './lib/permissions'
 
 export interface Screen {
@@ -21,6 +21,8 @@ export const SCREENS: Screen[] = [
   { name: 'stock', path: '/stock', label: 'nav.stock', icon: Box, perms: ['warehouse:read'], group: 'work' },
   { name: 'transfers', path: '/transfers', label: 'nav.transfers', icon: Van, perms: ['warehouse:read'], group: 'work' },
   { name: 'counts', path: '/counts', label: 'nav.counts', icon: Finished, perms: ['warehouse:read'], group: 'work' },
+  { name: 'purchasing', path: '/purchasing', label: 'nav.purchasing', icon: ShoppingCart, perms: ['warehouse:read'], group: 'work' },
+  { name: 'suppliers', path: '/suppliers', label: 'nav.suppliers', icon: Shop, perms: ['warehouse:read'], group: 'work' },
   { name: 'warehouses', path: '/warehouses', label: 'nav.warehouses', icon: OfficeBuilding, perms: ['warehouse:read'], group: 'work' },
   { name: 'members', path: '/members', label: 'nav.members', icon: User, perms: ['admin:read'], group: 'admin' },
   { name: 'roles', path: '/roles', label: 'nav.roles', icon: Lock, perms: ['admin:read'], group: 'admin' },

@@ -82,7 +82,7 @@ describe('policy matrix', () => {
     ]
     const set = effectivePermissions(roles, ['accountant'], direct, 7)
     expect([...set].sort()).toEqual(['finance:approve', 'finance:read', 'finance:write', 'mall:read', 'warehouse:read'])
-    expect(allowedScreens(set).map((s) => s.name)).toEqual(['dashboard', 'products', 'orders', 'stock', 'transfers', 'counts', 'warehouses'])
+    expect(allowedScreens(set).map((s) => s.name)).toEqual(['dashboard', 'products', 'orders', 'stock', 'transfers', 'counts', 'purchasing', 'suppliers', 'warehouses'])
     expect(allowedScreens(new Set(['admin:read'])).map((s) => s.name)).toEqual(['members', 'roles', 'grants', 'audit'])
   })
 

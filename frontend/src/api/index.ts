@@ -5,7 +5,7 @@
 import { Client, type Query } from './client'
 import type {
   AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderView, Page, Permission,
-  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, StockMove, StockValuation, MoveKind, Transfer, Count, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
+  Policy, ProductInput, ProductView, Role, SignIn, StockLevel, StockMove, StockValuation, MoveKind, Transfer, Count, Supplier, SupplierInput, SupplierSKU, PurchaseOrder, POStatus, ReorderRule, Proposal, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
 } from './types'
 
 export { ApiError, Client } from './client'
@@ -85,6 +85,25 @@ export const stock = {
   countAction: (slug: string, id: number, action: 'confirm' | 'cancel') => api.post<Count>(t(slug) + '/counts/' + id + '/' + action),
   adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string; unit_cost?: number }) =>
     api.post<StockLevel>(t(slug) + '/stock/adjustments', a),
+}
+
+export const purchasing = {
+  suppliers: (slug: string, q: PageQuery & { q?: string; active?: 'true' }) => api.get<Page<Supplier>>(t(slug) + '/suppliers', q as Query),
+  createSupplier: (slug: string, s: Partial<SupplierInput>) => api.post<Supplier>(t(slug) + '/suppliers', s),
+  updateSupplier: (slug: string, id: number, s: Partial<SupplierInput>) => api.put<Supplier>(t(slug) + '/suppliers/' + id, s),
+  supplierSkus: (slug: string, id: number) => api.get<{ items: SupplierSKU[] }>(t(slug) + '/suppliers/' + id + '/skus'),
+  setSupplierSku: (slug: string, id: number, row: { sku_id: number; supplier_code?: string; unit_cost: number; min_order_qty?: number; pack_size?: number }) =>
+    api.post<SupplierSKU>(t(slug) + '/suppliers/' + id + '/skus', row),
+  orders: (slug: string, q: PageQuery & { status?: POStatus; supplier_id?: number }) => api.get<Page<PurchaseOrder>>(t(slug) + '/purchase-orders', q as Query),
+  createOrder: (slug: string, po: { supplier_id: number; warehouse_id?: number; exchange_rate?: string; note?: string; lines: { sku_id: number; qty: number; unit_cost?: number }[] }) =>
+    api.post<PurchaseOrder>(t(slug) + '/purchase-orders', po),
+  act: (slug: string, id: number, action: 'approve' | 'send' | 'cancel' | 'close') => api.post<PurchaseOrder>(t(slug) + '/purchase-orders/' + id + '/' + action),
+  receive: (slug: string, id: number, lines: { sku_id: number; qty: number }[]) =>
+    api.post<{ order: PurchaseOrder; lines: { sku_id: number; short: number; over: number }[] }>(t(slug) + '/purchase-orders/' + id + '/receipts', { lines }),
+  rules: (slug: string, q: PageQuery) => api.get<Page<ReorderRule>>(t(slug) + '/reorder-rules', q as Query),
+  setRule: (slug: string, r: { sku_id: number; warehouse_id?: number; min_qty: number; max_qty: number; order_multiple?: number; preferred_supplier_id?: number | null }) =>
+    api.post<ReorderRule>(t(slug) + '/reorder-rules', r),
+  replenish: (slug: string) => api.post<{ proposals: Proposal[]; purchase_orders: number[] }>(t(slug) + '/replenishment/run'),
 }
 
 export const admin = {

@@ -286,6 +286,77 @@ export interface Count {
   lines: { sku_id: number; expected: number; counted: number | null; posted: number }[]
 }
 
+export interface Supplier {
+  id: number
+  code: string
+  name: string
+  contact_name: string
+  email: string
+  phone: string
+  currency: string
+  lead_time_days: number
+  payment_terms: string
+  active: boolean
+  created_at: string
+  updated_at: string
+}
+
+export type SupplierInput = Omit<Supplier, 'id' | 'created_at' | 'updated_at'>
+
+export interface SupplierSKU {
+  supplier_id: number
+  sku_id: number
+  supplier_code: string
+  unit_cost: number
+  min_order_qty: number
+  pack_size: number
+  updated_at: string
+}
+
+export type POStatus = 'draft' | 'approved' | 'sent' | 'partially_received' | 'received' | 'closed' | 'cancelled'
+
+export interface PurchaseOrder {
+  id: number
+  supplier_id: number
+  warehouse_id: number
+  status: POStatus
+  currency: string
+  exchange_rate: string
+  source: 'manual' | 'replenishment'
+  note: string
+  expected_at?: string
+  created_at: string
+  updated_at: string
+  lines: { id: number; sku_id: number; qty: number; unit_cost: number; received: number; reason?: string }[]
+  total: number
+}
+
+export interface ReorderRule {
+  id: number
+  sku_id: number
+  warehouse_id: number
+  min_qty: number
+  max_qty: number
+  order_multiple: number
+  preferred_supplier_id: number | null
+  active: boolean
+  updated_at: string
+}
+
+export interface Proposal {
+  rule_id: number
+  sku_id: number
+  warehouse_id: number
+  projected: number
+  min_qty: number
+  max_qty: number
+  qty: number
+  supplier_id?: number
+  purchase_order_id?: number
+  skipped?: string
+  reason: string
+}
+
 export interface WarehouseInput {
   code: string
   name: string

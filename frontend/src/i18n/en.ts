@@ -3,7 +3,7 @@ export default {
   app: { console: 'Console' },
   nav: {
     work: 'Store', admin: 'Administration',
-    dashboard: 'Dashboard', products: 'Products', orders: 'Orders', stock: 'Stock', transfers: 'Transfers', counts: 'Stock counts', warehouses: 'Warehouses',
+    dashboard: 'Dashboard', products: 'Products', orders: 'Orders', stock: 'Stock', transfers: 'Transfers', counts: 'Stock counts', warehouses: 'Warehouses', purchasing: 'Purchasing', suppliers: 'Suppliers',
     members: 'Members', roles: 'Roles & permissions', grants: 'Direct grants', audit: 'Audit log',
   },
   common: {
@@ -110,6 +110,29 @@ export default {
     cancelConfirm: 'Cancel this count sheet? Nothing is posted.', needsApprove: 'Confirming needs the warehouse approve permission.',
     fillBlanks: 'Take the books for the {n} uncounted line(s)',
     empty: 'No count sheets.',
+  },
+  suppliers: {
+    search: 'Code or name', new: 'New supplier', edit: 'Edit supplier', empty: 'No suppliers.', contact: 'Contact',
+    contactName: 'Contact person', email: 'Email', phone: 'Phone', currency: 'Currency', leadTime: 'Lead time', days: '{n} days',
+    terms: 'Payment terms', active: 'Active', inactive: 'Inactive', prices: 'Prices', pricesOf: 'What {name} sells',
+    noPrices: 'No prices yet.', theirCode: 'Their code', moq: 'Min. order', pack: 'Pack', unitCost: 'Unit cost ({currency})',
+    setPrice: 'Set price', saved: 'Supplier {name} saved.', currencyHint: 'Three-letter currency code, e.g. CNY, USD.',
+  },
+  purchasing: {
+    orders: 'Purchase orders', rules: 'Reorder rules', allStatuses: 'All purchase orders', empty: 'No purchase orders.',
+    statuses: { draft: 'Draft', approved: 'Approved', sent: 'Sent', partially_received: 'Partly received', received: 'Received', closed: 'Closed', cancelled: 'Cancelled' },
+    supplier: 'Supplier', total: 'Total', expected: 'Expected', auto: 'auto', receivedQty: 'Received', why: 'Why',
+    approve: 'Approve', send: 'Send', receive: 'Receive', close: 'Close',
+    confirm: { cancel: 'Cancel purchase order PO{id}?', close: 'Close PO{id}? Whatever has not arrived will not be expected any more.' },
+    done: { approve: 'PO{id} approved.', send: 'PO{id} sent to the supplier.', cancel: 'PO{id} cancelled.', close: 'PO{id} closed.' },
+    receiveTitle: 'Receive goods for PO{id}', arrived: 'Arrived now', bookReceipt: 'Book receipt', nothingReceived: 'Enter what arrived.',
+    received: 'Goods for PO{id} booked in.', short: '{n} still missing.', over: '{n} more than ordered.',
+    runReplenishment: 'Run replenishment', runTitle: 'Replenishment', drafted: '{n} purchase order(s) drafted: approve them to order.',
+    nothingToOrder: 'Nothing new to order.', allStocked: 'Every SKU with a rule is stocked above its minimum.',
+    rulesIntro: 'Below the minimum (on hand − reserved + incoming + in transit), replenishment drafts an order up to the maximum.',
+    newRule: 'Reorder rule', noRules: 'No reorder rules.', min: 'Minimum', max: 'Maximum', multiple: 'Multiple', preferred: 'Preferred supplier',
+    maxBelowMin: 'The maximum must be at least the minimum.', ruleSaved: 'Reorder rule saved.',
+    ruleHint: 'Orders are rounded up to the multiple, then to the supplier’s minimum order and pack size.',
   },
   warehouses: {
     intro: 'Where your goods are kept. Checkouts take stock from a warehouse in the shopper’s country first.',

@@ -5,7 +5,7 @@ const zhHans: typeof en = {
   app: { console: '控制台' },
   nav: {
     work: '店铺', admin: '管理',
-    dashboard: '概览', products: '商品', orders: '订单', stock: '库存', transfers: '调拨', counts: '盘点', warehouses: '仓库',
+    dashboard: '概览', products: '商品', orders: '订单', stock: '库存', transfers: '调拨', counts: '盘点', warehouses: '仓库', purchasing: '采购', suppliers: '供应商',
     members: '成员', roles: '角色与权限', grants: '直接授权', audit: '审计日志',
   },
   common: {
@@ -112,6 +112,29 @@ const zhHans: typeof en = {
     cancelConfirm: '取消这张盘点单？不会过账任何数量。', needsApprove: '确认盘点需要仓库审批权限。',
     fillBlanks: '未盘点的 {n} 行按账面数量填写',
     empty: '没有盘点单。',
+  },
+  suppliers: {
+    search: '编码或名称', new: '新建供应商', edit: '编辑供应商', empty: '没有供应商。', contact: '联系方式',
+    contactName: '联系人', email: '邮箱', phone: '电话', currency: '币种', leadTime: '交期', days: '{n} 天',
+    terms: '付款条件', active: '启用', inactive: '停用', prices: '价格', pricesOf: '{name} 供应的商品',
+    noPrices: '还没有价格。', theirCode: '对方编码', moq: '起订量', pack: '包装', unitCost: '单价（{currency}）',
+    setPrice: '设置价格', saved: '供应商 {name} 已保存。', currencyHint: '三位币种代码，如 CNY、USD。',
+  },
+  purchasing: {
+    orders: '采购单', rules: '补货规则', allStatuses: '全部采购单', empty: '没有采购单。',
+    statuses: { draft: '草稿', approved: '已审批', sent: '已发出', partially_received: '部分收货', received: '已收货', closed: '已关闭', cancelled: '已取消' },
+    supplier: '供应商', total: '金额', expected: '预计到货', auto: '自动', receivedQty: '已收', why: '原因',
+    approve: '审批', send: '发出', receive: '收货', close: '关闭',
+    confirm: { cancel: '取消采购单 PO{id}？', close: '关闭 PO{id}？未到的货将不再等待。' },
+    done: { approve: 'PO{id} 已审批。', send: 'PO{id} 已发给供应商。', cancel: 'PO{id} 已取消。', close: 'PO{id} 已关闭。' },
+    receiveTitle: 'PO{id} 收货', arrived: '本次到货', bookReceipt: '确认入库', nothingReceived: '请填写到货数量。',
+    received: 'PO{id} 的货已入库。', short: '还差 {n} 件。', over: '多到 {n} 件。',
+    runReplenishment: '运行补货', runTitle: '补货', drafted: '已生成 {n} 张采购单草稿：审批后即可下单。',
+    nothingToOrder: '没有需要新下单的。', allStocked: '所有设了规则的 SKU 都高于最低库存。',
+    rulesIntro: '低于最低库存（在库 − 预留 + 在订 + 在途）时，补货会生成采购单草稿补到最高库存。',
+    newRule: '补货规则', noRules: '没有补货规则。', min: '最低', max: '最高', multiple: '倍数', preferred: '首选供应商',
+    maxBelowMin: '最高库存不能低于最低库存。', ruleSaved: '补货规则已保存。',
+    ruleHint: '下单数量先按倍数向上取整，再满足供应商的起订量和包装数。',
   },
   warehouses: {
     intro: '存放商品的地点。结账时优先从顾客所在国家的仓库发货。',
