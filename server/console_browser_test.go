@@ -335,6 +335,11 @@ func TestConsoleBrowser(t *testing.T) {
 	c.click(`[data-testid=receipt-save]`)
 	c.waitText(`[data-testid=po-table]`, "Received")
 	c.shot("purchase-orders")
+	c.click(`[data-testid=po-new]`)
+	c.waitVisible(`[data-testid=po-form] .el-dialog__footer`)
+	c.shot("purchase-order-form")
+	c.press(kb.Escape)
+	c.waitGone(`[data-testid=po-form] .el-dialog__footer`)
 
 	// Close the new warehouse (its stock stays).
 	c.click(`[data-testid=nav-warehouses]`)

@@ -119,6 +119,8 @@ export default {
     setPrice: 'Set price', saved: 'Supplier {name} saved.', currencyHint: 'Three-letter currency code, e.g. CNY, USD.',
   },
   purchasing: {
+    newOrder: 'New purchase order', saveDraft: 'Save draft', created: 'Draft PO{id} saved: approve it to order.',
+    rate: 'Rate (per {from})', unitCostOptional: 'Unit cost',
     orders: 'Purchase orders', rules: 'Reorder rules', allStatuses: 'All purchase orders', empty: 'No purchase orders.',
     statuses: { draft: 'Draft', approved: 'Approved', sent: 'Sent', partially_received: 'Partly received', received: 'Received', closed: 'Closed', cancelled: 'Cancelled' },
     supplier: 'Supplier', total: 'Total', expected: 'Expected', auto: 'auto', receivedQty: 'Received', why: 'Why',

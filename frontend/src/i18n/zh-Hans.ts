@@ -121,6 +121,8 @@ const zhHans: typeof en = {
     setPrice: '设置价格', saved: '供应商 {name} 已保存。', currencyHint: '三位币种代码，如 CNY、USD。',
   },
   purchasing: {
+    newOrder: '新建采购单', saveDraft: '保存草稿', created: '采购单草稿 PO{id} 已保存：审批后即可下单。',
+    rate: '汇率（每 {from}）', unitCostOptional: '单价',
     orders: '采购单', rules: '补货规则', allStatuses: '全部采购单', empty: '没有采购单。',
     statuses: { draft: '草稿', approved: '已审批', sent: '已发出', partially_received: '部分收货', received: '已收货', closed: '已关闭', cancelled: '已取消' },
     supplier: '供应商', total: '金额', expected: '预计到货', auto: '自动', receivedQty: '已收', why: '原因',
