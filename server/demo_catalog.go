@@ -68,6 +68,7 @@ var demoCatalog = map[string][]mall.ProductInput{
 // seedDemoCatalog adds the demo products and their stock to a new demo tenant.
 func seedDemoCatalog(ctx context.Context, s *Server, t *tenants.Tenant) error {
 	ctx = tenants.WithTenant(ctx, t)
+	var sup *warehouse.Supplier
 	for _, in := range demoCatalog[t.Slug] {
 		p, err := s.Mall.CreateProduct(ctx, in)
 		if err != nil {
@@ -76,15 +77,30 @@ func seedDemoCatalog(ctx context.Context, s *Server, t *tenants.Tenant) error {
 		if p.Kind != mall.KindGoods {
 			continue
 		}
+		if sup == nil { // goods come from a supplier, kept stocked by reorder rules
+			if sup, err = s.Stock.CreateSupplier(ctx, warehouse.SupplierInput{Code: "SZ-PARTS", Name: "Shenzhen Parts Co. 深圳配件",
+				ContactName: "Li Wei", Email: "orders@szparts.example", Currency: t.DefaultCurrency, LeadTimeDays: 5, PaymentTerms: "NET30"}); err != nil {
+				return err
+			}
+		}
 		for i, k := range p.SKUs {
 			in := warehouse.Adjustment{SKUID: k.ID, Delta: int64(40 + 20*i), Reason: "opening stock"}
+			var cost int64
 			for _, pr := range k.Prices {
 				if pr.Currency == t.DefaultCurrency {
-					cost := pr.Amount * 55 / 100 // bought at 55 % of the shelf price
+					cost = pr.Amount * 55 / 100 // bought at 55 % of the shelf price
 					in.UnitCost = &cost
 				}
 			}
 			if _, err := s.Mall.AdjustStock(ctx, in); err != nil {
+				return err
+			}
+			if _, err := s.Stock.SetSupplierSKU(ctx, sup.ID, warehouse.SupplierSKUInput{SKUID: k.ID, SupplierCode: "SZ-" + k.Code,
+				UnitCost: cost, MinOrderQty: 20, PackSize: 10}); err != nil {
+				return err
+			}
+			if _, err := s.Stock.SetReorderRule(ctx, warehouse.ReorderRuleInput{SKUID: k.ID, MinQty: 15, MaxQty: 60,
+				PreferredSupplierID: &sup.ID}); err != nil {
 				return err
 			}
 		}
