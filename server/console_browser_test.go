@@ -327,6 +327,7 @@ func TestConsoleBrowser(t *testing.T) {
 	c.shot("replenishment")
 	c.click(`[data-testid=replenish-result] .el-dialog__footer .el-button--primary`)
 	c.waitText(`[data-testid=po-table]`, "Draft")
+	c.waitVisible(`[data-testid=low-stock-bell]`) // the header says stock runs low
 	c.click(`[data-testid=po-approve]`)
 	c.waitText(`[data-testid=po-table]`, "Approved")
 	c.click(`[data-testid=po-send]`)

@@ -119,6 +119,7 @@ export default {
     setPrice: 'Set price', saved: 'Supplier {name} saved.', currencyHint: 'Three-letter currency code, e.g. CNY, USD.',
   },
   purchasing: {
+    lowStock: 'Stock is running low: {n} purchase order(s) proposed by replenishment wait for approval.',
     newOrder: 'New purchase order', saveDraft: 'Save draft', created: 'Draft PO{id} saved: approve it to order.',
     rate: 'Rate (per {from})', unitCostOptional: 'Unit cost',
     orders: 'Purchase orders', rules: 'Reorder rules', allStatuses: 'All purchase orders', empty: 'No purchase orders.',

@@ -121,6 +121,7 @@ const zhHans: typeof en = {
     setPrice: '设置价格', saved: '供应商 {name} 已保存。', currencyHint: '三位币种代码，如 CNY、USD。',
   },
   purchasing: {
+    lowStock: '库存偏低：补货已生成 {n} 张采购单草稿，等待审批。',
     newOrder: '新建采购单', saveDraft: '保存草稿', created: '采购单草稿 PO{id} 已保存：审批后即可下单。',
     rate: '汇率（每 {from}）', unitCostOptional: '单价',
     orders: '采购单', rules: '补货规则', allStatuses: '全部采购单', empty: '没有采购单。',
