@@ -129,9 +129,10 @@ func (s *Service) replayed(ctx context.Context, userID int64, key, scope, hash s
 
 // idempotent runs fn (which must do its writes in ctx's transaction and
 // return the response) once per (account, key). fn may run more than once
-// (store.TxRepeatable): it must not change what it is given. before, when not nil, runs
-// first, outside the transaction, once the key is known to be new: it does
-// the request's reads, so that the one writer only writes. The key row is
+// (store.TxRepeatable), so it must not change what it is given. before,
+// when not nil, runs first, outside the transaction, once the key is known
+// to be new: it does the request's reads, so that the one writer only
+// writes. The key row is
 // written with the response at the end of fn's transaction, so a crash
 // loses both or neither; of two concurrent requests with one key, only one
 // can commit it (primary key), and the other is rolled back and replays the
@@ -329,7 +330,7 @@ func (s *Service) Checkout(ctx context.Context, key string, in CheckoutInput) (*
 func (s *Service) draft(ctx context.Context, in CheckoutInput) ([]*draftOrder, []CartItem, error) {
 	uid := actor.UserID(ctx)
 	var items []CartItem
-	err := s.db.R(ctx).Model(&CartItem{}).Joins("JOIN carts ON carts.id = cart_items.cart_id").
+	err := s.db.R(ctx).Model(&CartItem{}).Select("cart_items.*").Joins("JOIN carts ON carts.id = cart_items.cart_id").
 		Where("carts.user_id = ?", uid).Order("cart_items.id").Find(&items).Error
 	if err != nil {
 		return nil, nil, err

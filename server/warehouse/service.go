@@ -406,7 +406,7 @@ func (s *Service) level(ctx context.Context, warehouseID, skuID int64) (StockLev
 const availableChunk = 500
 
 // Available returns, for each of skuIDs, the units available (on hand minus
-// reserved, summed over the warehouses) of the tenant in ctx. Every
+// reserved, summed over the active warehouses) of the tenant in ctx. Every
 // requested id is a key; SKUs never stocked, and other tenants' SKUs, are 0.
 // The mall calls it (cart, checkout pre-check, staff product pages).
 // Errors: invalid_input (sku_ids: too_many over MaxSKUIDs), no_tenant_in_context, internal.
@@ -451,8 +451,10 @@ func (s *Service) available(ctx context.Context, skuIDs []int64, scope func(*gor
 		if scope != nil {
 			q = q.Scopes(scope)
 		}
+		// Closed warehouses keep their stock but sell none of it.
 		if err := q.Select("sku_id, CAST(SUM(on_hand - reserved) AS BIGINT) AS available").
-			Where("sku_id IN ?", chunk).Group("sku_id").Scan(&rows).Error; err != nil {
+			Where("sku_id IN ? AND warehouse_id IN (SELECT id FROM warehouses WHERE status = ?)", chunk, WarehouseActive).
+			Group("sku_id").Scan(&rows).Error; err != nil {
 			return nil, internal(err, "read availability")
 		}
 		for _, r := range rows {

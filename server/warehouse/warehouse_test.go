@@ -1857,3 +1857,30 @@ func TestConcurrentSalesAdjustmentsAndReceipts(t *testing.T) {
 	t.Logf("sold %d units", sold.Load())
 	checkLedger(t, db)
 }
+
+// TestClosedWarehouseStockIsNotAvailable: what a closed warehouse holds is
+// not offered to shoppers.
+func TestClosedWarehouseStockIsNotAvailable(t *testing.T) {
+	_, svc := setup(t)
+	ctx := staff(1)
+	main := defaultWarehouse(t, svc, ctx)
+	east, err := svc.CreateWarehouse(ctx, warehouse.WarehouseInput{Code: "EAST", Name: "East", Country: "CN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adjust(t, svc, ctx, 101, main.ID, 2)
+	adjust(t, svc, ctx, 101, east.ID, 5)
+	if a, _ := svc.Available(ctx, []int64{101}); a[101] != 7 {
+		t.Fatalf("available = %v", a)
+	}
+	closed := warehouse.WarehouseClosed
+	if _, err := svc.UpdateWarehouse(ctx, east.ID, warehouse.WarehousePatch{Status: &closed}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := svc.Available(ctx, []int64{101}); a[101] != 2 {
+		t.Fatalf("available with EAST closed = %v", a)
+	}
+	if a, _ := svc.AvailableAll(context.Background(), []int64{101}); a[101] != 2 {
+		t.Fatalf("AvailableAll with EAST closed = %v", a)
+	}
+}
