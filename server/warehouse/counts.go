@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -243,7 +244,7 @@ func (s *Service) EnterCounts(ctx context.Context, id int64, lines []CountEntry)
 		}
 		for _, l := range lines {
 			n := l.Counted
-			if err := s.db.W(ctx).Model(&CountLine{}).Where("count_id = ? AND sku_id = ?", c.ID, l.SKUID).Update("counted", n).Error; err != nil {
+			if err := s.db.W(ctx).Model(&CountLine{}).Scopes(tenants.Scope(ctx)).Where("count_id = ? AND sku_id = ?", c.ID, l.SKUID).Update("counted", n).Error; err != nil {
 				return internal(err, "enter count")
 			}
 			c.Lines[on[l.SKUID]].Counted = &n
@@ -310,7 +311,7 @@ func (s *Service) ConfirmCount(ctx context.Context, id int64) (*Count, error) {
 			}
 			l.Posted = d
 			changed[l.SKUID] = d
-			if err := s.db.W(ctx).Model(&CountLine{}).Where("id = ?", l.ID).Update("posted", d).Error; err != nil {
+			if err := s.db.W(ctx).Model(&CountLine{}).Scopes(tenants.Scope(ctx)).Where("id = ?", l.ID).Update("posted", d).Error; err != nil {
 				return internal(err, "post count line")
 			}
 		}
@@ -365,8 +366,7 @@ func (s *Service) Count(ctx context.Context, id int64) (*Count, error) {
 		return nil, err
 	}
 	var c Count
-	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku_id") }).
-		Where("id = ?", id).Take(&c).Error
+	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&c).Error
 	if err != nil {
 		return nil, store.Error(err, "count")
 	}
@@ -412,28 +412,15 @@ func (s *Service) Counts(ctx context.Context, q CountQuery) (store.Page[Count], 
 		}
 		return db
 	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return store.Page[Count]{}, internal(err, "count counts")
-	}
-	items := []Count{}
-	if total > 0 {
-		if err := base().Order("id DESC").Scopes(q.PageRequest.Scope).Find(&items).Error; err != nil {
-			return store.Page[Count]{}, internal(err, "list counts")
-		}
-		for i := range items {
-			items[i].utc()
-			items[i].Lines = []CountLine{}
-		}
-	}
-	return store.NewPage(items, total, q.PageRequest), nil
+	return listPage(base, "id DESC", q.PageRequest, false, "count sheets", func(c *Count) {
+		c.utc()
+		c.Lines = []CountLine{}
+	})
 }
 
-// sortedIDs returns ids ascending.
+// sortedIDs returns ids ascending, each once.
 func sortedIDs(ids []int64) []int64 {
-	m := make(map[int64]int64, len(ids))
-	for _, id := range ids {
-		m[id] = 0
-	}
-	return sortedKeys(m)
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

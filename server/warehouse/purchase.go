@@ -380,8 +380,7 @@ func (s *Service) PurchaseOrder(ctx context.Context, id int64) (*PurchaseOrder, 
 		return nil, err
 	}
 	var po PurchaseOrder
-	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku_id") }).
-		Where("id = ?", id).Take(&po).Error
+	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&po).Error
 	if err != nil {
 		return nil, store.Error(err, "purchase order")
 	}
@@ -416,22 +415,7 @@ func (s *Service) PurchaseOrders(ctx context.Context, q POQuery) (store.Page[Pur
 		}
 		return db
 	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return store.Page[PurchaseOrder]{}, internal(err, "count purchase orders")
-	}
-	items := []PurchaseOrder{}
-	if total > 0 {
-		err := base().Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku_id") }).
-			Order("id DESC").Scopes(q.PageRequest.Scope).Find(&items).Error
-		if err != nil {
-			return store.Page[PurchaseOrder]{}, internal(err, "list purchase orders")
-		}
-		for i := range items {
-			items[i].utc()
-		}
-	}
-	return store.NewPage(items, total, q.PageRequest), nil
+	return listPage(base, "id DESC", q.PageRequest, true, "purchase orders", (*PurchaseOrder).utc)
 }
 
 // transition moves a purchase order from one of from to to with a guarded
@@ -608,7 +592,7 @@ func (s *Service) ReceiveGoods(ctx context.Context, id int64, lines []ReceiptLin
 			if res.Error != nil {
 				return internal(res.Error, "receive stock")
 			}
-			if err := s.db.W(ctx).Model(&POLine{}).Where("id = ?", pl.ID).Update("received", gorm.Expr("received + ?", got[sku])).Error; err != nil {
+			if err := s.db.W(ctx).Model(&POLine{}).Scopes(tenants.Scope(ctx)).Where("id = ?", pl.ID).Update("received", gorm.Expr("received + ?", got[sku])).Error; err != nil {
 				return internal(err, "count received")
 			}
 			pl.Received += got[sku]
@@ -630,7 +614,7 @@ func (s *Service) ReceiveGoods(ctx context.Context, id int64, lines []ReceiptLin
 				status = POStatusPartiallyReceived
 			}
 		}
-		if err := s.db.W(ctx).Model(&PurchaseOrder{}).Where("id = ?", po.ID).Updates(map[string]any{"status": status, "updated_at": now}).Error; err != nil {
+		if err := s.db.W(ctx).Model(&PurchaseOrder{}).Scopes(tenants.Scope(ctx)).Where("id = ?", po.ID).Updates(map[string]any{"status": status, "updated_at": now}).Error; err != nil {
 			return internal(err, "update purchase order")
 		}
 		po.Status, po.UpdatedAt = status, now

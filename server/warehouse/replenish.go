@@ -157,20 +157,7 @@ func (s *Service) ReorderRules(ctx context.Context, p store.PageRequest) (store.
 		return store.Page[ReorderRule]{}, err
 	}
 	base := func() *gorm.DB { return s.db.R(ctx).Model(&ReorderRule{}).Scopes(tenants.Scope(ctx)) }
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return store.Page[ReorderRule]{}, internal(err, "count rules")
-	}
-	items := []ReorderRule{}
-	if total > 0 {
-		if err := base().Order("warehouse_id, sku_id").Scopes(p.Scope).Find(&items).Error; err != nil {
-			return store.Page[ReorderRule]{}, internal(err, "list rules")
-		}
-		for i := range items {
-			items[i].UpdatedAt = items[i].UpdatedAt.UTC()
-		}
-	}
-	return store.NewPage(items, total, p), nil
+	return listPage(base, "warehouse_id, sku_id", p, false, "reorder rules", func(r *ReorderRule) { r.UpdatedAt = r.UpdatedAt.UTC() })
 }
 
 // Replenish checks every active reorder rule of the tenant in ctx: the

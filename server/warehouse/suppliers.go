@@ -244,20 +244,9 @@ func (s *Service) Suppliers(ctx context.Context, q string, activeOnly bool, p st
 		}
 		return db
 	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return store.Page[Supplier]{}, internal(err, "count suppliers")
-	}
-	items := []Supplier{}
-	if total > 0 {
-		if err := base().Order("code").Scopes(p.Scope).Find(&items).Error; err != nil {
-			return store.Page[Supplier]{}, internal(err, "list suppliers")
-		}
-		for i := range items {
-			items[i].CreatedAt, items[i].UpdatedAt = items[i].CreatedAt.UTC(), items[i].UpdatedAt.UTC()
-		}
-	}
-	return store.NewPage(items, total, p), nil
+	return listPage(base, "code", p, false, "suppliers", func(sp *Supplier) {
+		sp.CreatedAt, sp.UpdatedAt = sp.CreatedAt.UTC(), sp.UpdatedAt.UTC()
+	})
 }
 
 // SupplierSKUInput sets what a supplier sells a SKU as.

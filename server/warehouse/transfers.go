@@ -286,8 +286,7 @@ func (s *Service) Transfer(ctx context.Context, id int64) (*Transfer, error) {
 		return nil, err
 	}
 	var tr Transfer
-	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku_id") }).
-		Where("id = ?", id).Take(&tr).Error
+	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&tr).Error
 	if err != nil {
 		return nil, store.Error(err, "transfer")
 	}
@@ -329,22 +328,7 @@ func (s *Service) Transfers(ctx context.Context, q TransferQuery) (store.Page[Tr
 		}
 		return db
 	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return store.Page[Transfer]{}, internal(err, "count transfers")
-	}
-	items := []Transfer{}
-	if total > 0 {
-		err := base().Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku_id") }).
-			Order("id DESC").Scopes(q.PageRequest.Scope).Find(&items).Error
-		if err != nil {
-			return store.Page[Transfer]{}, internal(err, "list transfers")
-		}
-		for i := range items {
-			items[i].utc()
-		}
-	}
-	return store.NewPage(items, total, q.PageRequest), nil
+	return listPage(base, "id DESC", q.PageRequest, true, "transfers", (*Transfer).utc)
 }
 
 // shift changes on_hand of one level by delta with a move of kind (a

@@ -157,18 +157,5 @@ func (s *Service) Moves(ctx context.Context, q MoveQuery) (store.Page[StockMove]
 		}
 		return db
 	}
-	var total int64
-	if err := base().Count(&total).Error; err != nil {
-		return store.Page[StockMove]{}, internal(err, "count moves")
-	}
-	items := []StockMove{}
-	if total > 0 {
-		if err := base().Order("id DESC").Scopes(q.PageRequest.Scope).Find(&items).Error; err != nil {
-			return store.Page[StockMove]{}, internal(err, "list moves")
-		}
-		for i := range items {
-			items[i].CreatedAt = items[i].CreatedAt.UTC()
-		}
-	}
-	return store.NewPage(items, total, q.PageRequest), nil
+	return listPage(base, "id DESC", q.PageRequest, false, "moves", func(m *StockMove) { m.CreatedAt = m.CreatedAt.UTC() })
 }

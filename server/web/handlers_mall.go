@@ -54,38 +54,38 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodGet, "/stock", "warehouse", "read", s.stockLevels)
 	s.tenant(fiber.MethodGet, "/warehouses", "warehouse", "read", s.warehouses)
 	s.tenant(fiber.MethodPost, "/warehouses", "warehouse", "write", s.createWarehouse)
-	s.tenant(fiber.MethodGet, "/warehouses/:id", "warehouse", "read", s.getWarehouse)
+	s.tenant(fiber.MethodGet, "/warehouses/:id", "warehouse", "read", stockByID(s, (*warehouse.Service).Warehouse))
 	s.tenant(fiber.MethodPatch, "/warehouses/:id", "warehouse", "write", s.updateWarehouse)
 	s.tenant(fiber.MethodPost, "/stock/adjustments", "warehouse", "write", s.adjustStock)
 	s.tenant(fiber.MethodGet, "/stock/moves", "warehouse", "read", s.stockMoves)
 	s.tenant(fiber.MethodGet, "/suppliers", "warehouse", "read", s.listSuppliers)
 	s.tenant(fiber.MethodPost, "/suppliers", "warehouse", "write", s.createSupplier)
-	s.tenant(fiber.MethodGet, "/suppliers/:id", "warehouse", "read", s.getSupplier)
+	s.tenant(fiber.MethodGet, "/suppliers/:id", "warehouse", "read", stockByID(s, (*warehouse.Service).Supplier))
 	s.tenant(fiber.MethodPut, "/suppliers/:id", "warehouse", "write", s.updateSupplier)
 	s.tenant(fiber.MethodGet, "/suppliers/:id/skus", "warehouse", "read", s.supplierSKUs)
 	s.tenant(fiber.MethodPost, "/suppliers/:id/skus", "warehouse", "write", s.setSupplierSKU)
 	s.tenant(fiber.MethodGet, "/purchase-orders", "warehouse", "read", s.listPurchaseOrders)
 	s.tenant(fiber.MethodPost, "/purchase-orders", "warehouse", "write", s.createPurchaseOrder)
-	s.tenant(fiber.MethodGet, "/purchase-orders/:id", "warehouse", "read", s.poAction((*warehouse.Service).PurchaseOrder))
-	s.tenant(fiber.MethodPost, "/purchase-orders/:id/approve", "warehouse", "approve", s.poAction((*warehouse.Service).ApprovePurchaseOrder))
-	s.tenant(fiber.MethodPost, "/purchase-orders/:id/send", "warehouse", "write", s.poAction((*warehouse.Service).SendPurchaseOrder))
-	s.tenant(fiber.MethodPost, "/purchase-orders/:id/cancel", "warehouse", "write", s.poAction((*warehouse.Service).CancelPurchaseOrder))
-	s.tenant(fiber.MethodPost, "/purchase-orders/:id/close", "warehouse", "write", s.poAction((*warehouse.Service).ClosePurchaseOrder))
+	s.tenant(fiber.MethodGet, "/purchase-orders/:id", "warehouse", "read", stockByID(s, (*warehouse.Service).PurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/approve", "warehouse", "approve", stockByID(s, (*warehouse.Service).ApprovePurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/send", "warehouse", "write", stockByID(s, (*warehouse.Service).SendPurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/cancel", "warehouse", "write", stockByID(s, (*warehouse.Service).CancelPurchaseOrder))
+	s.tenant(fiber.MethodPost, "/purchase-orders/:id/close", "warehouse", "write", stockByID(s, (*warehouse.Service).ClosePurchaseOrder))
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/receipts", "warehouse", "write", s.receiveGoods)
 	s.tenant(fiber.MethodGet, "/reorder-rules", "warehouse", "read", s.listReorderRules)
 	s.tenant(fiber.MethodPost, "/reorder-rules", "warehouse", "write", s.setReorderRule)
 	s.tenant(fiber.MethodPost, "/replenishment/run", "warehouse", "write", s.runReplenishment)
 	s.tenant(fiber.MethodGet, "/counts", "warehouse", "read", s.listCounts)
 	s.tenant(fiber.MethodPost, "/counts", "warehouse", "write", s.createCount)
-	s.tenant(fiber.MethodGet, "/counts/:id", "warehouse", "read", s.countAction((*warehouse.Service).Count))
+	s.tenant(fiber.MethodGet, "/counts/:id", "warehouse", "read", stockByID(s, (*warehouse.Service).Count))
 	s.tenant(fiber.MethodPatch, "/counts/:id", "warehouse", "write", s.enterCounts)
-	s.tenant(fiber.MethodPost, "/counts/:id/confirm", "warehouse", "approve", s.countAction((*warehouse.Service).ConfirmCount))
-	s.tenant(fiber.MethodPost, "/counts/:id/cancel", "warehouse", "write", s.countAction((*warehouse.Service).CancelCount))
+	s.tenant(fiber.MethodPost, "/counts/:id/confirm", "warehouse", "approve", stockByID(s, (*warehouse.Service).ConfirmCount))
+	s.tenant(fiber.MethodPost, "/counts/:id/cancel", "warehouse", "write", stockByID(s, (*warehouse.Service).CancelCount))
 	s.tenant(fiber.MethodGet, "/transfers", "warehouse", "read", s.listTransfers)
 	s.tenant(fiber.MethodPost, "/transfers", "warehouse", "write", s.createTransfer)
-	s.tenant(fiber.MethodGet, "/transfers/:id", "warehouse", "read", s.getTransfer)
-	s.tenant(fiber.MethodPost, "/transfers/:id/receive", "warehouse", "write", s.transferAction((*warehouse.Service).ReceiveTransfer))
-	s.tenant(fiber.MethodPost, "/transfers/:id/cancel", "warehouse", "write", s.transferAction((*warehouse.Service).CancelTransfer))
+	s.tenant(fiber.MethodGet, "/transfers/:id", "warehouse", "read", stockByID(s, (*warehouse.Service).Transfer))
+	s.tenant(fiber.MethodPost, "/transfers/:id/receive", "warehouse", "write", stockByID(s, (*warehouse.Service).ReceiveTransfer))
+	s.tenant(fiber.MethodPost, "/transfers/:id/cancel", "warehouse", "write", stockByID(s, (*warehouse.Service).CancelTransfer))
 	s.tenant(fiber.MethodGet, "/stock/valuation", "warehouse", "read", s.stockValuation)
 }
 
@@ -662,18 +662,6 @@ func (s *Server) createSupplier(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(sp)
 }
 
-func (s *Server) getSupplier(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	sp, err := s.Stock.Supplier(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(sp)
-}
-
 func (s *Server) updateSupplier(c *fiber.Ctx) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -764,21 +752,6 @@ func (s *Server) receiveGoods(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
-// poAction answers a request on one purchase order with what fn returns.
-func (s *Server) poAction(fn func(*warehouse.Service, contextT, int64) (*warehouse.PurchaseOrder, error)) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		po, err := fn(s.Stock, c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(po)
-	}
-}
-
 func (s *Server) listReorderRules(c *fiber.Ctx) error {
 	p, err := pageReq(c)
 	if err != nil {
@@ -857,18 +830,19 @@ func (s *Server) enterCounts(c *fiber.Ctx) error {
 	return c.JSON(cnt)
 }
 
-// countAction answers a request on one count sheet with what fn returns.
-func (s *Server) countAction(fn func(*warehouse.Service, contextT, int64) (*warehouse.Count, error)) fiber.Handler {
+// stockByID answers a request on one warehouse document (:id) with what fn
+// returns for it.
+func stockByID[T any](s *Server, fn func(*warehouse.Service, contextT, int64) (T, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		cnt, err := fn(s.Stock, c.UserContext(), id)
+		v, err := fn(s.Stock, c.UserContext(), id)
 		if err != nil {
 			return err
 		}
-		return c.JSON(cnt)
+		return c.JSON(v)
 	}
 }
 
@@ -896,25 +870,6 @@ func (s *Server) createTransfer(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(tr)
 }
 
-func (s *Server) getTransfer(c *fiber.Ctx) error {
-	return s.transferAction((*warehouse.Service).Transfer)(c)
-}
-
-// transferAction answers a request on one transfer with what fn returns.
-func (s *Server) transferAction(fn func(*warehouse.Service, contextT, int64) (*warehouse.Transfer, error)) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		tr, err := fn(s.Stock, c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(tr)
-	}
-}
-
 func (s *Server) createWarehouse(c *fiber.Ctx) error {
 	var in warehouse.WarehouseInput
 	if err := bindJSON(c, &in); err != nil {
@@ -925,18 +880,6 @@ func (s *Server) createWarehouse(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(w)
-}
-
-func (s *Server) getWarehouse(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	w, err := s.Stock.Warehouse(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(w)
 }
 
 func (s *Server) updateWarehouse(c *fiber.Ctx) error {

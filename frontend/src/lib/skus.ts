@@ -54,11 +54,12 @@ export function useSkuCatalog() {
     const s = info.value.get(id)
     return s ? `${s.code} — ${s.product} / ${s.name}` : '#' + id
   }
-  /** options are the active SKUs of the search, plus the ids in keep. */
-  const options = (keep: number[] = []) =>
+  /** options are the active SKUs of the search, plus the ids keep returns
+   * (a picker's current value, even when the search no longer lists it). */
+  const options = (keep: () => (number | undefined)[] = () => []) =>
     computed(() => {
       const opts = found.value.flatMap((p) => p.skus.filter((s) => s.active).map((s) => ({ id: s.id, label: `${s.code} — ${p.name} / ${s.name}` })))
-      for (const id of keep) if (id && !opts.some((o) => o.id === id)) opts.unshift({ id, label: label(id) })
+      for (const id of keep()) if (id && !opts.some((o) => o.id === id)) opts.unshift({ id, label: label(id) })
       return opts
     })
 
