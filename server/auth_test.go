@@ -165,6 +165,40 @@ func TestSessionExpiryAndPasswordChange(t *testing.T) {
 	}
 }
 
+// TestSessionChangesTakeEffectAtOnce: sessions are cached briefly, so a
+// logout, a revoked session and a profile change must reach the cache.
+func TestSessionChangesTakeEffectAtOnce(t *testing.T) {
+	env := servertest.New(t)
+	a := env.Register("erin@example.com", "Erin")
+	b := env.Login("erin@example.com", servertest.Password, "applet")
+	c := env.Login("erin@example.com", servertest.Password, "pc")
+	for _, cl := range []*servertest.Client{a, b, c} {
+		cl.Do("GET", "/api/v1/me", nil).Want(t, 200) // now cached
+	}
+	// A profile change shows on the next request.
+	a.Do("PATCH", "/api/v1/me", map[string]string{"name": "Erin Two"}).Want(t, 200)
+	if got := b.Do("GET", "/api/v1/me", nil).Want(t, 200).JSON["user"].(map[string]any)["name"]; got != "Erin Two" {
+		t.Fatalf("name after the change = %v", got)
+	}
+	// Revoking another session ends it at once.
+	var bID float64
+	items, _ := a.Do("GET", "/api/v1/auth/sessions", nil).Want(t, 200).JSON["items"].([]any)
+	for _, it := range items {
+		if m, _ := it.(map[string]any); m["client_source"] == "applet" {
+			bID, _ = m["id"].(float64)
+		}
+	}
+	if bID == 0 {
+		t.Fatal("the applet session is not listed")
+	}
+	a.Do("DELETE", fmt.Sprintf("/api/v1/auth/sessions/%d", int64(bID)), nil).Want(t, 204)
+	b.Do("GET", "/api/v1/me", nil).Want(t, 401)
+	// Logging out ends the session at once; the others stay.
+	c.Do("POST", "/api/v1/auth/logout", nil).Want(t, 204)
+	c.Do("GET", "/api/v1/me", nil).Want(t, 401)
+	a.Do("GET", "/api/v1/me", nil).Want(t, 200)
+}
+
 func TestCookieSessionNeedsCSRF(t *testing.T) {
 	env := servertest.New(t)
 	env.Register("dan@example.com", "Dan")

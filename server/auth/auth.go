@@ -15,6 +15,7 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -78,6 +79,7 @@ type Service struct {
 	byAccount *limiter
 	byIP      *limiter
 	dummy     string // a hash to verify against for unknown emails (same timing)
+	sessions  sessionCache
 }
 
 // New returns the auth service.
@@ -386,22 +388,21 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 	if !strings.HasPrefix(tok, "sm_") || len(tok) > 100 {
 		return nil, apperr.ErrUnauthorized
 	}
-	var row struct {
-		Session
-		Email            string
-		Name             string
-		Locale           string
-		PlatformOperator bool
-	}
-	err := s.db.R(ctx).Table("sessions").
-		Select("sessions.*, users.email, users.name, users.locale, users.platform_operator").
-		Joins("JOIN users ON users.id = sessions.user_id").
-		Where("sessions.token_hash = ?", digest(tok)).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, apperr.ErrUnauthorized
-	}
-	if err != nil {
-		return nil, apperr.Internal(err)
+	key := digest(tok)
+	row, ok := s.sessions.get(key)
+	if !ok {
+		gen := s.sessions.generation()
+		err := s.db.R(ctx).Table("sessions").
+			Select("sessions.*, users.email, users.name, users.locale, users.platform_operator").
+			Joins("JOIN users ON users.id = sessions.user_id").
+			Where("sessions.token_hash = ?", key).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, apperr.ErrUnauthorized
+		}
+		if err != nil {
+			return nil, apperr.Internal(err)
+		}
+		s.sessions.put(key, row, gen)
 	}
 	sess := row.Session
 	now := s.cfg.Now()
@@ -416,10 +417,76 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 		if err := s.db.W(ctx).Model(&Session{}).Where("id = ?", sess.ID).Update("last_seen_at", now).Error; err != nil {
 			return nil, apperr.Internal(err)
 		}
+		row.Session = sess
+		s.sessions.put(key, row, s.sessions.generation())
 	}
 	a := &actor.Actor{UserID: sess.UserID, SessionID: sess.ID, Email: row.Email, Name: row.Name, Locale: row.Locale,
 		PlatformOperator: row.PlatformOperator, ClientSource: actor.ClientSource(sess.ClientSource)}
 	return &Current{Actor: a, Session: &sess}, nil
+}
+
+// sessionRow is a session with what requests need of its account.
+type sessionRow struct {
+	Session
+	Email            string
+	Name             string
+	Locale           string
+	PlatformOperator bool
+}
+
+// sessionsTTL is how long a session read is reused. Every request
+// authenticates, so the read is kept briefly: a revocation or profile
+// change made through this process is seen at once (forget), one made by
+// another process (PostgreSQL scale-out) within sessionsTTL.
+const sessionsTTL = 2 * time.Second
+
+// sessionCache keeps recently read sessions by token digest.
+type sessionCache struct {
+	mu  sync.Mutex
+	gen uint64 // raised by forget: a read begun before it is not kept
+	m   map[string]cachedSession
+}
+
+type cachedSession struct {
+	row   sessionRow
+	until time.Time
+}
+
+func (c *sessionCache) get(key string) (sessionRow, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Now().After(e.until) {
+		return sessionRow{}, false
+	}
+	return e.row, true
+}
+
+func (c *sessionCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *sessionCache) put(key string, row sessionRow, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= 100_000 {
+		c.m = map[string]cachedSession{} // bounded: start again rather than grow
+	}
+	c.m[key] = cachedSession{row: row, until: time.Now().Add(sessionsTTL)}
+}
+
+// forget drops every kept session; call it after sessions are revoked or
+// an account changes (rare next to reads).
+func (c *sessionCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
 }
 
 // CheckCSRF reports whether got is the session's CSRF token.
@@ -437,6 +504,7 @@ func (s *Service) Logout(ctx context.Context) error {
 }
 
 func (s *Service) revoke(ctx context.Context, userID, sessionID int64) error {
+	defer s.sessions.forget()
 	now := s.cfg.Now()
 	res := s.db.W(ctx).Model(&Session{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", sessionID, userID).Update("revoked_at", now)
 	if res.Error != nil {
@@ -518,6 +586,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput, m 
 		return nil, apperr.Internal(err)
 	}
 	var out *SignIn
+	defer s.sessions.forget()
 	err = s.db.Tx(ctx, func(ctx context.Context) error {
 		now := s.cfg.Now()
 		if err := s.db.W(ctx).Model(&User{}).Where("id = ?", u.ID).
@@ -568,7 +637,9 @@ func (s *Service) UpdateProfile(ctx context.Context, in ProfileInput) (*User, er
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.db.W(ctx).Model(&User{}).Where("id = ?", a.UserID).Updates(upd).Error; err != nil {
+	err := s.db.W(ctx).Model(&User{}).Where("id = ?", a.UserID).Updates(upd).Error
+	s.sessions.forget()
+	if err != nil {
 		return nil, apperr.Internal(err)
 	}
 	var u User

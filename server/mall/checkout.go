@@ -174,7 +174,7 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, bef
 			return err
 		}
 		row := IdempotencyKey{UserID: uid, Key: key, Scope: scope, RequestHash: hash, Status: status, Body: string(b), CreatedAt: s.now()}
-		if err := s.db.W(ctx).Create(&row).Error; err != nil {
+		if err := s.db.CreateLater(ctx, &row); err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
 				return errKeyTaken
 			}
@@ -450,13 +450,22 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartI
 		o.Number = s.orderNumber()
 		exp := s.now().Add(s.cfg.ReservationTTL)
 		o.ExpiresAt = &exp
-		if err := s.db.W(ctx).Create(o).Error; err != nil {
+		created := orderEvent(o)
+		free := o.Total == 0 // nothing to pay (free plans, trials): paid at once
+		if free {
+			now := s.now()
+			o.Status, o.PaidAt, o.ExpiresAt = OrderPaid, &now, nil
+		}
+		// The order and its lines go in with the group's other orders
+		// (one INSERT each per commit on SQLite); they have their ids now.
+		if err := s.db.CreateLater(ctx, o); err != nil {
 			return nil, err
 		}
+		created["id"] = o.ID
 		for i := range d.lines {
 			d.lines[i].OrderID = o.ID
 		}
-		if err := s.db.W(ctx).Create(&d.lines).Error; err != nil {
+		if err := s.db.CreateLater(ctx, &d.lines); err != nil {
 			return nil, err
 		}
 		tctx := tenants.WithTenant(ctx, d.tenant)
@@ -469,11 +478,11 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartI
 				return nil, err
 			}
 		}
-		if err := s.db.Emit(ctx, o.TenantID, "order.created", orderEvent(o)); err != nil {
+		if err := s.db.Emit(ctx, o.TenantID, "order.created", created); err != nil {
 			return nil, err
 		}
-		if o.Total == 0 {
-			if err := s.markPaid(tctx, o, d.lines, "free", ""); err != nil {
+		if free {
+			if err := s.afterPaid(tctx, o, d.lines, "free", ""); err != nil {
 				return nil, err
 			}
 		}

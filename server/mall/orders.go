@@ -141,7 +141,7 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 		if cerr != nil {
 			p.Error = apperr.As(cerr).Code
 		}
-		if err := s.db.W(ctx).Create(&p).Error; err != nil {
+		if err := s.db.CreateLater(ctx, &p); err != nil {
 			return 0, nil, err
 		}
 		code := 200
@@ -240,6 +240,12 @@ func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, met
 		return s.whyNotPending(ctx, o.ID)
 	}
 	o.Status, o.PaidAt, o.ExpiresAt = OrderPaid, &now, nil
+	return s.afterPaid(ctx, o, lines, method, ref)
+}
+
+// afterPaid does what follows an order's payment (o is paid already):
+// its subscriptions start and order.paid is raised.
+func (s *Service) afterPaid(ctx context.Context, o *Order, lines []OrderLine, method, ref string) error {
 	if err := s.onPaidSubscriptions(ctx, o, lines); err != nil {
 		return err
 	}

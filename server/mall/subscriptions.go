@@ -71,7 +71,7 @@ func (s *Service) onPaidSubscriptions(ctx context.Context, o *Order, lines []Ord
 				end := now.AddDate(0, 0, pl.trialDays)
 				sub.Status, sub.PeriodEnd, sub.TrialEnd = SubTrialing, end, &end
 			}
-			if err := s.db.W(ctx).Create(&sub).Error; err != nil {
+			if err := s.db.CreateLater(ctx, &sub); err != nil {
 				return err
 			}
 			if err := s.db.Emit(ctx, o.TenantID, "subscription.created", subEvent(&sub)); err != nil {

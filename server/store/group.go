@@ -2,13 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Group commit (SQLite). SQLite has one writer, so write transactions run
@@ -36,8 +39,9 @@ var errTxLost = errors.New("store: the shared transaction was rolled back by the
 var ErrClosed = errors.New("store: database closed")
 
 type txReq struct {
-	repeatable bool  // fn may run again after a rollback: no savepoint
-	later      []any // rows for CreateLater, inserted with the group's
+	repeatable bool     // fn may run again after a rollback: no savepoint
+	later      []any    // rows for CreateLater, inserted with the group's
+	ids        *idAlloc // the group's primary keys for those rows
 	ctx        context.Context
 	fn         func(ctx context.Context) error
 	err        error
@@ -114,6 +118,9 @@ func (c *committer) close() {
 
 func (c *committer) loop() {
 	defer close(c.exited)
+	// Labelled so that CPU profiles can show the writer's own time
+	// (go tool pprof -tagfocus goroutine=committer).
+	pprof.SetGoroutineLabels(labelled)
 	batch := make([]*txReq, 0, maxGroup)
 	for {
 		var first *txReq
@@ -140,9 +147,15 @@ func (c *committer) loop() {
 	}
 }
 
-// call runs r.fn in tx, turning a panic into r.panicked. With deferRows,
-// r's CreateLater rows wait for the group's commit.
-func call(r *txReq, tx *gorm.DB, deferRows bool) (err error) {
+// labelled carries the committer's profile label (go tool pprof
+// -tagfocus goroutine=committer); its INSERTs are labelled by row type too
+// (-tagfocus flush=Order).
+var labelled = pprof.WithLabels(context.Background(), pprof.Labels("goroutine", "committer"))
+
+// call runs r.fn in tx, turning a panic into r.panicked. With ids (a
+// repeatable group), r's CreateLater rows wait for the group's commit and
+// take their primary keys from ids.
+func call(r *txReq, tx *gorm.DB, ids *idAlloc) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.panicked, r.panicVal = true, v
@@ -151,11 +164,78 @@ func call(r *txReq, tx *gorm.DB, deferRows bool) (err error) {
 	}()
 	ctx := context.WithoutCancel(r.ctx)
 	ctx = context.WithValue(ctx, txKey{}, tx.WithContext(ctx))
-	r.later = r.later[:0]
-	if deferRows {
+	r.later, r.ids = r.later[:0], ids
+	if ids != nil {
 		ctx = context.WithValue(ctx, laterKey{}, r)
 	}
 	return r.fn(ctx)
+}
+
+// idAlloc hands out the primary keys of a group's deferred rows, so that
+// callers have their rows' ids at once (an order's id for its lines) while
+// the rows themselves wait for the group's multi-row INSERT. The group's
+// transaction is the only writer, so the next id of a table is one more
+// than the highest it has used (sqlite_sequence for AUTOINCREMENT tables,
+// else the highest id in it), read once per table per transaction.
+type idAlloc struct {
+	tx   *gorm.DB
+	last map[string]int64 // table → the last id handed out
+}
+
+func newIDAlloc(tx *gorm.DB) *idAlloc { return &idAlloc{tx: tx, last: map[string]int64{}} }
+
+// assign gives every row of rows (a pointer to a struct or to a slice of
+// structs) whose primary key is an unset auto-increment integer the next
+// id of its table.
+func (a *idAlloc) assign(rows any) error {
+	stmt := &gorm.Statement{DB: a.tx}
+	if err := stmt.Parse(rows); err != nil {
+		return err
+	}
+	pk := stmt.Schema.PrioritizedPrimaryField
+	if pk == nil || !pk.AutoIncrement {
+		return nil // a natural key (idempotency keys): nothing to assign
+	}
+	v := reflect.Indirect(reflect.ValueOf(rows))
+	each := func(fn func(reflect.Value) error) error {
+		if v.Kind() != reflect.Slice {
+			return fn(v)
+		}
+		for i := range v.Len() {
+			if err := fn(reflect.Indirect(v.Index(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ctx := context.Background()
+	return each(func(row reflect.Value) error {
+		if _, zero := pk.ValueOf(ctx, row); !zero {
+			return nil
+		}
+		last, ok := a.last[stmt.Table]
+		if !ok {
+			var err error
+			if last, err = a.highest(stmt.Table, pk.DBName); err != nil {
+				return err
+			}
+		}
+		last++
+		a.last[stmt.Table] = last
+		return pk.Set(ctx, row, last)
+	})
+}
+
+// highest returns the highest id table has used.
+func (a *idAlloc) highest(table, column string) (int64, error) {
+	var seq, top sql.NullInt64
+	// sqlite_sequence exists once an AUTOINCREMENT table does; without it
+	// (or the table's row in it) the highest id in the table is the mark.
+	_ = a.tx.Raw("SELECT seq FROM sqlite_sequence WHERE name = ?", table).Row().Scan(&seq)
+	if err := a.tx.Raw("SELECT max(" + a.tx.Statement.Quote(column) + ") FROM " + a.tx.Statement.Quote(table)).Row().Scan(&top); err != nil {
+		return 0, fmt.Errorf("store: highest id of %s: %w", table, err)
+	}
+	return max(seq.Int64, top.Int64), nil
 }
 
 type laterKey struct{}
@@ -164,17 +244,23 @@ type laterKey struct{}
 // structs) in ctx's transaction: at once, or, in a repeatable member of a
 // group (TxRepeatable on SQLite), together with the group's other rows of
 // the same type in one multi-row INSERT just before the commit. Either way
-// the rows commit or roll back with the transaction; the caller must not
-// need the rows' generated ids, and deferred rows do not roll back to a
-// savepoint taken inside the member (only with the member's failure).
-// Outbox events, stock moves and the like use it: one INSERT per table per
-// commit instead of one per request.
+// the rows commit or roll back with the transaction and have their ids
+// (auto-increment primary keys) when CreateLater returns; deferred rows do
+// not roll back to a savepoint taken inside the member (only with the
+// member's failure), and a deferred row that breaks a constraint fails the
+// group's INSERT, whose members are then run again one by one (see
+// commitRepeatable). Orders, their lines, outbox events, stock moves and
+// the like use it: one INSERT per table per commit instead of one per
+// request. Rows must not be changed after the call.
 func (db *DB) CreateLater(ctx context.Context, rows any) error {
 	tx, ok := ctx.Value(txKey{}).(*gorm.DB)
 	if !ok {
 		return ErrNoTx
 	}
 	if r, ok := ctx.Value(laterKey{}).(*txReq); ok {
+		if err := r.ids.assign(rows); err != nil {
+			return err
+		}
 		r.later = append(r.later, rows)
 		return nil
 	}
@@ -214,7 +300,14 @@ func flushLater(tx *gorm.DB, members []*txReq) error {
 		}
 		p := reflect.New(sl.Type())
 		p.Elem().Set(sl)
-		if err := tx.CreateInBatches(p.Interface(), 200).Error; err != nil {
+		// OR FAIL: a failing row fails the statement without undoing the
+		// rows before it (the whole transaction is rolled back then), so
+		// SQLite needs no statement journal for a multi-row INSERT.
+		var err error
+		pprof.Do(labelled, pprof.Labels("flush", t.Name()), func(context.Context) {
+			err = tx.Clauses(clause.Insert{Modifier: "OR FAIL"}).CreateInBatches(p.Interface(), 200).Error
+		})
+		if err != nil {
 			return fmt.Errorf("store: insert %s rows: %w", t.Name(), err)
 		}
 	}
@@ -270,10 +363,11 @@ func (c *committer) commitRepeatable(live []*txReq) {
 	if tx == nil {
 		return
 	}
+	ids := newIDAlloc(tx)
 	var ok []*txReq
 	for _, r := range live {
 		before := c.writes.Load()
-		if r.err = call(r, tx, true); r.err == nil {
+		if r.err = call(r, tx, ids); r.err == nil {
 			ok = append(ok, r)
 			continue
 		}
@@ -296,10 +390,12 @@ func (c *committer) commitRepeatable(live []*txReq) {
 		return
 	}
 	if err := flushLater(tx, ok); err != nil {
+		// A deferred row broke a constraint (or the database failed): run
+		// the members again one by one, so only the one at fault fails.
 		tx.Rollback()
-		for _, r := range ok {
-			r.err = err
-		}
+		c.reruns.Add(int64(len(ok)))
+		c.members.Add(-int64(len(ok)))
+		c.commitSavepoints(ok)
 		return
 	}
 	if err := tx.Commit().Error; err != nil {
@@ -319,7 +415,7 @@ func (c *committer) commitSavepoints(live []*txReq) {
 	var done []*txReq // members whose writes are in the transaction
 	for _, r := range live {
 		if single {
-			if r.err = call(r, tx, false); r.err != nil {
+			if r.err = call(r, tx, nil); r.err != nil {
 				tx.Rollback()
 				return
 			}
@@ -330,7 +426,7 @@ func (c *committer) commitSavepoints(live []*txReq) {
 			c.abandon(tx, live, err)
 			return
 		}
-		if r.err = call(r, tx, false); r.err != nil {
+		if r.err = call(r, tx, nil); r.err != nil {
 			if err := tx.Exec("ROLLBACK TO gc").Error; err != nil {
 				// SQLite rolled the whole transaction back (it does on
 				// I/O errors and interrupts): the earlier members' writes

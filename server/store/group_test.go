@@ -159,3 +159,123 @@ func TestGroupCommitSkipsCancelled(t *testing.T) {
 		t.Fatal(fmt.Errorf("after a cancelled one: %w", err))
 	}
 }
+
+type gcParent struct {
+	ID  int64
+	Key string `gorm:"not null;uniqueIndex"`
+}
+
+type gcChild struct {
+	ID       int64
+	ParentID int64 `gorm:"not null;index"`
+}
+
+// TestGroupCommitDeferredRowsHaveTheirIDs: CreateLater gives deferred rows
+// their ids at once (a parent's id goes into its children before either is
+// inserted), the ids are the rows' ids once committed, transactions that
+// insert into the same table at once (plain Tx) do not collide with them,
+// and a deferred row that breaks a unique constraint fails only its own
+// transaction.
+func TestGroupCommitDeferredRowsHaveTheirIDs(t *testing.T) {
+	db := migrated(t)
+	if err := db.Writer().AutoMigrate(&gcParent{}, &gcChild{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const n = 300
+	type result struct {
+		id  int64
+		err error
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			key := fmt.Sprintf("k%d", i)
+			if i%10 == 9 {
+				key = "dup" // only one of these may commit
+			}
+			if i%7 == 3 { // a plain transaction inserting at once
+				p := gcParent{Key: key}
+				err := db.Tx(ctx, func(ctx context.Context) error {
+					if err := db.W(ctx).Create(&p).Error; err != nil {
+						return err
+					}
+					return db.W(ctx).Create(&gcChild{ParentID: p.ID}).Error
+				})
+				results[i] = result{p.ID, err}
+				return
+			}
+			var id int64
+			err := db.TxRepeatable(ctx, func(ctx context.Context) error {
+				p := &gcParent{Key: key}
+				if err := db.CreateLater(ctx, p); err != nil {
+					return err
+				}
+				if p.ID == 0 {
+					return errors.New("no id after CreateLater")
+				}
+				kids := []gcChild{{ParentID: p.ID}, {ParentID: p.ID}}
+				if err := db.CreateLater(ctx, &kids); err != nil {
+					return err
+				}
+				id = p.ID
+				return nil
+			})
+			results[i] = result{id, err}
+		})
+	}
+	wg.Wait()
+	var parents []gcParent
+	if err := db.Reader().Find(&parents).Error; err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]int64{}
+	for _, p := range parents {
+		byKey[p.Key] = p.ID
+	}
+	dups := 0
+	for i, r := range results {
+		key := fmt.Sprintf("k%d", i)
+		if i%10 == 9 {
+			key = "dup"
+			if r.err == nil {
+				dups++
+				if byKey[key] != r.id {
+					t.Errorf("member %d committed dup as id %d, the table has %d", i, r.id, byKey[key])
+				}
+			}
+			continue
+		}
+		if r.err != nil {
+			t.Errorf("member %d: %v", i, r.err)
+			continue
+		}
+		if byKey[key] != r.id || r.id == 0 {
+			t.Errorf("member %d: told id %d, the table has %d", i, r.id, byKey[key])
+		}
+	}
+	if dups != 1 {
+		t.Errorf("%d transactions committed the duplicate key, want 1", dups)
+	}
+	var orphans, kids int64
+	if err := db.Reader().Model(&gcChild{}).Where("parent_id NOT IN (SELECT id FROM gc_parents)").Count(&orphans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Reader().Model(&gcChild{}).Count(&kids).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := int64(0) // children of the committed transactions: one from a plain one, two from a repeatable one
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+		case i%7 == 3:
+			want++
+		default:
+			want += 2
+		}
+	}
+	if orphans != 0 || kids != want {
+		t.Errorf("children: %d orphans, %d in all, want %d", orphans, kids, want)
+	}
+}

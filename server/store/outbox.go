@@ -44,7 +44,13 @@ func (db *DB) Emit(ctx context.Context, tenantID int64, topic string, payload an
 		return err
 	}
 	now := time.Now().UTC()
-	ev := OutboxEvent{EventID: "evt_" + uuid.NewString(), Topic: topic, Payload: string(body), CreatedAt: now, NextAttempt: now, Pending: true}
+	// Version 7 ids grow with time, so the unique index on them takes each
+	// new event at its right-hand end instead of at a random page.
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	ev := OutboxEvent{EventID: "evt_" + id.String(), Topic: topic, Payload: string(body), CreatedAt: now, NextAttempt: now, Pending: true}
 	if tenantID != 0 {
 		ev.TenantID = &tenantID
 	}
@@ -71,24 +77,43 @@ func (db *DB) RelayOutbox(ctx context.Context, sink Sink, limit int) (int, error
 		Order("id").Limit(limit).Find(&evs).Error; err != nil {
 		return 0, err
 	}
-	done := 0
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	// Deliver, then record the outcomes in one transaction: one UPDATE for
+	// every delivered event, one per failure (each has its own backoff).
+	var delivered []int64
+	type failure struct {
+		ev  OutboxEvent
+		err error
+	}
+	var failed []failure
 	for _, ev := range evs {
-		derr := sink.Deliver(ctx, ev)
-		upd := map[string]any{"attempts": ev.Attempts + 1}
-		if derr == nil {
-			t := time.Now().UTC()
-			upd["relayed_at"] = &t
-			upd["pending"] = false
-			upd["last_error"] = ""
-			done++
+		if err := sink.Deliver(ctx, ev); err != nil {
+			failed = append(failed, failure{ev, err})
 		} else {
-			back := time.Duration(1<<min(ev.Attempts, 12)) * time.Second
-			upd["next_attempt"] = time.Now().UTC().Add(back)
-			upd["last_error"] = derr.Error()
-		}
-		if err := db.W(ctx).Model(&OutboxEvent{}).Where("id = ?", ev.ID).Updates(upd).Error; err != nil {
-			return done, err
+			delivered = append(delivered, ev.ID)
 		}
 	}
-	return done, nil
+	err := db.Tx(ctx, func(ctx context.Context) error {
+		if len(delivered) > 0 {
+			t := time.Now().UTC()
+			if err := db.W(ctx).Model(&OutboxEvent{}).Where("id IN ?", delivered).Updates(map[string]any{
+				"attempts": gorm.Expr("attempts + 1"), "relayed_at": &t, "pending": false, "last_error": ""}).Error; err != nil {
+				return err
+			}
+		}
+		for _, f := range failed {
+			back := time.Duration(1<<min(f.ev.Attempts, 12)) * time.Second
+			if err := db.W(ctx).Model(&OutboxEvent{}).Where("id = ?", f.ev.ID).Updates(map[string]any{
+				"attempts": f.ev.Attempts + 1, "next_attempt": time.Now().UTC().Add(back), "last_error": f.err.Error()}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(delivered), nil
 }

@@ -1883,4 +1883,15 @@ func TestClosedWarehouseStockIsNotAvailable(t *testing.T) {
 	if a, _ := svc.AvailableAll(context.Background(), []int64{101}); a[101] != 2 {
 		t.Fatalf("AvailableAll with EAST closed = %v", a)
 	}
+	// Checkout learns of the closing at once (its warehouse list is cached).
+	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); apperr.As(err).Code != warehouse.CodeOutOfStock {
+		t.Fatalf("reserving 3 with EAST closed: %v, want out_of_stock", err)
+	}
+	active := warehouse.WarehouseActive
+	if _, err := svc.UpdateWarehouse(ctx, east.ID, warehouse.WarehousePatch{Status: &active}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Reserve(ctx, "order:1", []warehouse.ReserveLine{{SKUID: 101, Qty: 3}}, time.Hour); err != nil {
+		t.Fatalf("reserving 3 with EAST open again: %v", err)
+	}
 }
