@@ -370,3 +370,39 @@ func TestCheckoutOneCartOnce(t *testing.T) {
 		t.Fatalf("reserved %d, want 5", lvl["reserved"])
 	}
 }
+
+// TestPayRightAfterCheckout: the payment of an order just placed uses the
+// order as placed (kept in memory), which must still answer as the
+// database would: another shopper cannot pay it, a cancelled one is
+// refused, and an order paid once is not paid again.
+func TestPayRightAfterCheckout(t *testing.T) {
+	env := servertest.New(t)
+	ten := env.Tenant("gearhub", "owner@gearhub.test")
+	_, sku := goods(t, env, ten, "NOW-1", 1000, 10)
+	c := env.Register("quick@example.com", "Quick Payer")
+	other := env.Register("other@example.com", "Other Shopper")
+	pay := func(cl *servertest.Client, id int64, key string) *servertest.Resp {
+		return cl.Do("POST", fmt.Sprintf("/api/v1/orders/%d/pay", id), map[string]any{"method": "sandbox"}, "Idempotency-Key", key)
+	}
+
+	addToCart(t, c, sku, 1)
+	id := orderIDs(checkout(c, "q1", "USD").Want(t, 201))[0]
+	pay(other, id, "o1").Want(t, 404)
+	r := pay(c, id, "p1").Want(t, 200)
+	if o := r.JSON["order"].(map[string]any); o["status"] != "paid" || n64(o["id"]) != id || len(o["lines"].([]any)) != 1 {
+		t.Fatalf("paid right away: %s", r.Body)
+	}
+	if r := pay(c, id, "p2"); r.Status != 409 || r.Code() != "already_paid" {
+		t.Fatalf("paying twice: %s", r)
+	}
+
+	addToCart(t, c, sku, 2)
+	id = orderIDs(checkout(c, "q2", "USD").Want(t, 201))[0]
+	c.Do("POST", fmt.Sprintf("/api/v1/orders/%d/cancel", id), nil).Want(t, 200)
+	if r := pay(c, id, "p3"); r.Status != 409 || r.Code() != "order_cancelled" {
+		t.Fatalf("paying a cancelled order: %s", r)
+	}
+	if lvl := stockOf(t, env, ten, sku); lvl["on_hand"] != 10 || lvl["reserved"] != 1 {
+		t.Fatalf("stock: %v", lvl)
+	}
+}

@@ -316,13 +316,23 @@ func (s *Service) Checkout(ctx context.Context, key string, in CheckoutInput) (*
 		drafts, items, err = s.draft(ctx, in)
 		return err
 	}
-	return s.idempotent(ctx, key, "checkout", in, prepare, func(ctx context.Context) (int, any, error) {
-		views, err := s.place(ctx, drafts, items)
+	var placed []*draftOrder // the last run's orders, as committed
+	r, err := s.idempotent(ctx, key, "checkout", in, prepare, func(ctx context.Context) (int, any, error) {
+		views, run, err := s.place(ctx, drafts, items)
 		if err != nil {
 			return 0, nil, err
 		}
+		placed = run
 		return 201, CheckoutResult{Orders: views}, nil
 	})
+	if err == nil && len(placed) > 0 {
+		orders, lines := make([]Order, len(placed)), make([][]OrderLine, len(placed))
+		for i, d := range placed {
+			orders[i], lines[i] = d.order, d.lines
+		}
+		s.recent.put(orders, lines)
+	}
+	return r, err
 }
 
 // draft reads the caller's cart (outside the write transaction: place
@@ -428,8 +438,9 @@ func (d *draftOrder) clone() *draftOrder {
 }
 
 // place writes the drafted orders, reserves their goods and empties the cart,
-// all in ctx's transaction.
-func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartItem) ([]OrderView, error) {
+// all in ctx's transaction. It returns the orders' views and this run's
+// copies of the drafts, as written.
+func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartItem) ([]OrderView, []*draftOrder, error) {
 	// Empty the cart first: the rows deleted must be the ones drafted, or
 	// the shopper changed the cart (or checked it out elsewhere) meanwhile.
 	ids := make([]int64, len(items))
@@ -438,14 +449,16 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartI
 	}
 	var gone []CartItem
 	if err := s.db.W(ctx).Clauses(clause.Returning{}).Where("id IN ?", ids).Delete(&gone).Error; err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !sameItems(items, gone) {
-		return nil, apperr.Conflict("cart_changed")
+		return nil, nil, apperr.Conflict("cart_changed")
 	}
 	views := make([]OrderView, 0, len(drafts))
+	run := make([]*draftOrder, 0, len(drafts))
 	for _, d := range drafts {
 		d := d.clone() // this run's copy: a run may be repeated
+		run = append(run, d)
 		o := &d.order
 		o.Number = s.orderNumber()
 		exp := s.now().Add(s.cfg.ReservationTTL)
@@ -459,36 +472,36 @@ func (s *Service) place(ctx context.Context, drafts []*draftOrder, items []CartI
 		// The order and its lines go in with the group's other orders
 		// (one INSERT each per commit on SQLite); they have their ids now.
 		if err := s.db.CreateLater(ctx, o); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		created["id"] = o.ID
 		for i := range d.lines {
 			d.lines[i].OrderID = o.ID
 		}
 		if err := s.db.CreateLater(ctx, &d.lines); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		tctx := tenants.WithTenant(ctx, d.tenant)
 		if len(d.goods) > 0 {
 			soldOut, err := s.stock.ReserveNew(tctx, orderRef(o.ID), o.ShipCountry, d.goods, s.cfg.ReservationTTL)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if err := s.touchSoldOut(tctx, d, soldOut); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if err := s.db.Emit(ctx, o.TenantID, "order.created", created); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if free {
 			if err := s.afterPaid(tctx, o, d.lines, "free", ""); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		views = append(views, s.orderView(o, d.lines, StoreRef{Slug: d.tenant.Slug, Name: d.tenant.Name}))
 	}
-	return views, nil
+	return views, run, nil
 }
 
 // sameItems reports whether got holds exactly the cart lines of want.

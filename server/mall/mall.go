@@ -110,7 +110,8 @@ type Service struct {
 	tenants Tenants
 	Catalog *ReadModel
 
-	inflight inflight // idempotency keys being answered in this process
+	inflight inflight     // idempotency keys being answered in this process
+	recent   recentOrders // orders just placed, for their payment
 }
 
 // New returns the mall service with its catalog read model (call

@@ -109,14 +109,18 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 		status string
 		ref    string
 		cerr   error
+		kept   bool
 	)
 	// Reads first, outside the write transaction: the order (its state is
 	// checked again by markPaid's guarded UPDATE), its lines (they never
 	// change) and its store.
 	prepare := func(ctx context.Context) error {
 		var err error
-		if read, err = s.ownOrder(ctx, orderID); err != nil {
-			return err
+		read, lines, kept = s.recent.take(orderID, actor.UserID(ctx))
+		if !kept {
+			if read, err = s.ownOrder(ctx, orderID); err != nil {
+				return err
+			}
 		}
 		if err := s.payable(read); err != nil {
 			return err
@@ -124,8 +128,10 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 		if _, t, err = s.tenantCtx(ctx, read.TenantID); err != nil {
 			return err
 		}
-		if lines, err = s.lines(ctx, read.ID); err != nil {
-			return err
+		if !kept {
+			if lines, err = s.lines(ctx, read.ID); err != nil {
+				return err
+			}
 		}
 		// The charge is made before the write transaction, which must not
 		// wait on a payment provider.
@@ -230,6 +236,7 @@ func (s *Service) whyNotPending(ctx context.Context, id int64) error {
 // starts or renews subscriptions and emits order.paid. (The sales counts
 // follow from the mall.count_sales job.)
 func (s *Service) markPaid(ctx context.Context, o *Order, lines []OrderLine, method, ref string) error {
+	s.recent.forget(o.ID)
 	now := s.now()
 	res := s.db.W(ctx).Model(&Order{}).Scopes(tenants.Scope(ctx)).Where("id = ? AND status = ?", o.ID, OrderPendingPayment).
 		Updates(map[string]any{"status": OrderPaid, "paid_at": now, "expires_at": nil, "updated_at": now})
@@ -257,6 +264,7 @@ func (s *Service) afterPaid(ctx context.Context, o *Order, lines []OrderLine, me
 // cancel moves a pending (or, for staff, paid) order to cancelled, releasing
 // its stock, inside ctx's transaction with the tenant in ctx.
 func (s *Service) cancel(ctx context.Context, o *Order, reason string, allowPaid bool) error {
+	s.recent.forget(o.ID)
 	from := []string{OrderPendingPayment}
 	if allowPaid {
 		from = append(from, OrderPaid)
