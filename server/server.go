@@ -136,6 +136,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.ProductCSV = mall.NewImporter(s.Mall)
 	s.Imports = imports.New(db, s.Jobs, s.Tenants, cfg.Auth.Now)
 	s.Imports.Register(s.ProductCSV)
+	s.Imports.Register(warehouse.NewCountImport(s.Stock, s.Mall))
+	s.Imports.Register(warehouse.NewPriceListImport(s.Stock, s.Mall))
 	s.Analytics = analytics.New(db, analytics.Config{Now: cfg.Auth.Now, Log: cfg.Log})
 	s.registerJobs()
 	s.Web = web.New(web.Deps{Auth: s.Auth, Tenants: s.Tenants, Policies: s.Policies, Audit: s.Audit, Mall: s.Mall, Stock: s.Stock,

@@ -10,6 +10,7 @@ import (
 	"saasmall/server/analytics"
 	"saasmall/server/apperr"
 	"saasmall/server/mall"
+	"saasmall/server/warehouse"
 	"saasmall/tenants"
 )
 
@@ -22,6 +23,8 @@ func (s *Server) routesConsoleAPI() {
 	s.tenant(fiber.MethodGet, "/analytics/dashboard", "mall", "read", s.dashboard)
 	s.tenant(fiber.MethodGet, "/products/export", "mall", "read", s.exportProducts)
 	s.tenant(fiber.MethodPost, "/products/import", "mall", "write", s.startImport(mall.ImportKind, ""))
+	s.tenant(fiber.MethodPost, "/counts/:id/import", "warehouse", "write", s.startImport(warehouse.CountImportKind, "id"))
+	s.tenant(fiber.MethodPost, "/suppliers/:id/skus/import", "warehouse", "write", s.startImport(warehouse.PriceListImportKind, "id"))
 	// Any kind of import: the route needs mall read (every role's), the
 	// handler also the read permission of the import's module.
 	s.tenant(fiber.MethodGet, "/imports/:id", "mall", "read", s.getImport)
