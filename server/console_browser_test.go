@@ -28,7 +28,8 @@ import (
 // Chromium against a real server with the demo data: sign in as a tenant
 // admin who works in two tenants, switch tenant, the dashboard's charts,
 // the hand-off QR code, a product with two SKUs, a CSV import of 1,000
-// products with 3 bad rows, a permission granted in the role matrix that gives
+// products with 3 bad rows, a count sheet and a supplier's price list
+// imported from CSV files, a permission granted in the role matrix that gives
 // a member a new screen, and Chinese. Each step is saved as
 // build/screenshots/console-NN-<step>.png.
 
@@ -201,7 +202,7 @@ func TestConsoleBrowser(t *testing.T) {
 		if got := c.text(`[data-testid=import-failed]`); got != "3" {
 			t.Errorf("failed = %s, want 3", got)
 		}
-		rows := c.eval(`[...document.querySelectorAll('[data-testid=import-errors] tbody tr td:first-child')].map(td => td.textContent.trim()).join(',')`)
+		rows := c.eval(importErrorRowsJS)
 		if want := strings.Join(bad, ","); rows != want {
 			t.Errorf("error rows = %q, want %q", rows, want)
 		}
@@ -291,6 +292,39 @@ func TestConsoleBrowser(t *testing.T) {
 	c.waitText(`[data-testid=count-table]`, "Confirmed")
 	c.shot("counts")
 
+	// A second sheet filled from a CSV: two counts entered, two rows
+	// refused (an unknown code, a SKU twice); nothing is posted.
+	c.click(`[data-testid=count-new]`)
+	c.click(`[data-testid=count-create]`)
+	c.waitVisible(`[data-testid=count-line-0]`)
+	countsCSV := filepath.Join(t.TempDir(), "counts.csv")
+	if err := os.WriteFile(countsCSV, []byte("sku_code,counted\nK8-BRN,41\nDOCK-7,17\nNOPE-1,3\nK8-BRN,40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.click(`[data-testid=count-import]`)
+	c.waitVisible(`[data-testid=import-template]`)
+	c.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=import-file]`), []string{countsCSV}))
+	c.waitText(`[data-testid=import-file-name]`, "counts.csv")
+	c.click(`[data-testid=import-start]`)
+	c.waitVisibleFor(`[data-testid=import-finished]`, time.Minute)
+	if got, failed := c.text(`[data-testid=import-imported]`), c.text(`[data-testid=import-failed]`); got != "2" || failed != "2" {
+		t.Errorf("count import: imported %s, failed %s; want 2 and 2", got, failed)
+	}
+	if rows := c.eval(importErrorRowsJS); rows != "4,5" {
+		t.Errorf("count import error rows = %q, want 4,5", rows)
+	}
+	c.waitText(`[data-testid=import-errors]`, "No SKU of your store has this code")
+	c.shot("count-import")
+	c.click(`[data-testid=import-dialog] .el-dialog__footer .el-button`)
+	c.waitGone(`[data-testid=import-finished]`)
+	// The sheet reloads with the imported counts, still open.
+	c.poll(countInputJS("K8-BRN", "41"))
+	c.poll(countInputJS("DOCK-7", "17"))
+	c.waitVisible(`[data-testid=count-confirm]`)
+	c.shot("count-import-sheet")
+	c.press(kb.Escape)
+	c.waitGone(`[data-testid=count-sheet] .el-table`)
+
 	// Purchasing: a supplier with a price for K8-RED, a reorder rule above
 	// its stock, replenishment drafts an order, which is approved, sent and
 	// received.
@@ -309,6 +343,36 @@ func TestConsoleBrowser(t *testing.T) {
 	c.click(`[data-testid=price-save]`)
 	c.waitText(`[data-testid=supplier-price-list] .el-table`, "K8-RED")
 	c.shot("supplier-prices")
+	c.press(kb.Escape)
+	c.waitGone(`[data-testid=supplier-price-list] .el-table`)
+	// Acme's price list from a CSV: K8-RED replaced, K8-BRN added, a cost
+	// with too many decimals and an unknown code refused.
+	pricesCSV := filepath.Join(t.TempDir(), "acme-prices.csv")
+	if err := os.WriteFile(pricesCSV, []byte("sku_code,supplier_code,cost,min_order_qty,pack_size\n"+
+		"K8-RED,AC-K8R,310.00,10,10\nK8-BRN,AC-K8B,305.50,,\nDOCK-7,AC-D7,1.234,1,1\nNOPE-9,X,1,1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.click(`[data-testid=supplier-import]`) // Acme's row comes first (by code)
+	c.waitText(`[data-testid=import-dialog] .el-dialog__header`, "Acme Parts")
+	c.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=import-file]`), []string{pricesCSV}))
+	c.waitText(`[data-testid=import-file-name]`, "acme-prices.csv")
+	c.click(`[data-testid=import-start]`)
+	c.waitVisibleFor(`[data-testid=import-finished]`, time.Minute)
+	if got, failed := c.text(`[data-testid=import-imported]`), c.text(`[data-testid=import-failed]`); got != "2" || failed != "2" {
+		t.Errorf("price list import: imported %s, failed %s; want 2 and 2", got, failed)
+	}
+	if rows := c.eval(importErrorRowsJS); rows != "4,5" {
+		t.Errorf("price list import error rows = %q, want 4,5", rows)
+	}
+	c.waitText(`[data-testid=import-errors]`, "at most 2 decimals")
+	c.shot("supplier-import")
+	c.click(`[data-testid=import-dialog] .el-dialog__footer .el-button`)
+	c.waitGone(`[data-testid=import-finished]`)
+	c.click(`[data-testid=supplier-prices]`)
+	c.waitText(`[data-testid=supplier-price-list] .el-table`, "AC-K8B")
+	c.waitText(`[data-testid=supplier-price-list] .el-table`, "305.50")
+	c.waitText(`[data-testid=supplier-price-list] .el-table`, "310.00")
+	c.shot("supplier-prices-imported")
 	c.press(kb.Escape)
 	c.waitGone(`[data-testid=supplier-price-list] .el-table`)
 	c.click(`[data-testid=nav-purchasing]`)
@@ -468,6 +532,16 @@ func consoleRouteExists(env *servertest.Env, method, path string) bool {
 		}
 	}
 	return false
+}
+
+// importErrorRowsJS lists the rows of the import dialog's error table.
+const importErrorRowsJS = `[...document.querySelectorAll('[data-testid=import-errors] tbody tr td:first-child')].map(td => td.textContent.trim()).join(',')`
+
+// countInputJS is true when the open count sheet's line of SKU code shows
+// want in its counted field.
+func countInputJS(code, want string) string {
+	return `(() => { const row = [...document.querySelectorAll('[data-testid=count-sheet] .el-table__row')].find((r) => r.textContent.includes(` +
+		strconv.Quote(code) + `)); const i = row && row.querySelector('input'); return !!i && i.value === ` + strconv.Quote(want) + ` })()`
 }
 
 // writeImportCSV writes n goods products, one SKU each, in the CSV export's

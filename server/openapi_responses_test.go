@@ -576,6 +576,25 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	k.bad(owner, "GET", T+"/counts?status=lost", nil, 400)
 	k.ok(owner, "GET", T+"/counts/999999", nil, 404)
+	// Counts from a CSV, into an open sheet; not into a confirmed one.
+	cnt3 := k.ok(owner, "POST", T+"/counts", map[string]any{"warehouse_id": wh, "note": "from a file"}, 201)
+	cnt3URL := fmt.Sprintf("%s/counts/%d", T, num(t, cnt3.JSON["id"]))
+	ci := k.send(owner, "POST", cnt3URL+"/import", "text/csv", []byte("sku_code,counted\nDESK-S,4\nNOPE,1\n"), 202, true)
+	ci2 := k.ok(owner, "POST", cnt3URL+"/import", map[string]any{"csv": "sku_code,counted\nDESK-S,4\n"}, 202)
+	k.send(owner, "POST", cnt3URL+"/import", "text/csv", []byte("sku,qty\nDESK-S,1\n"), 400, true)
+	k.bad(owner, "POST", cnt3URL+"/import", map[string]any{"csv": "sku_code,counted\n", "sheet": 1}, 400)
+	k.send(owner, "POST", cntURL+"/import", "text/csv", []byte("sku_code,counted\nDESK-S,4\n"), 409, true)
+	k.send(owner, "POST", T+"/counts/999999/import", "text/csv", []byte("sku_code,counted\nDESK-S,4\n"), 404, true)
+	for _, r := range []*servertest.Resp{ci, ci2} {
+		if _, err := env.Srv.Imports.RunImport(ctxBG, num(t, r.JSON["id"]), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := k.ok(owner, "GET", fmt.Sprintf("%s/imports/%d", T, num(t, ci.JSON["id"])), nil, 200); r.JSON["kind"] != "stock_counts" ||
+		r.JSON["imported"] != float64(1) || len(r.JSON["errors"].([]any)) != 1 {
+		t.Errorf("count import: %s", r.Body)
+	}
+	k.ok(owner, "POST", cnt3URL+"/cancel", nil, 200)
 	// A supplier and what it sells.
 	sup := k.ok(owner, "POST", T+"/suppliers", map[string]any{"code": "acme", "name": "Acme Parts", "email": "sales@acme.test",
 		"currency": "usd", "lead_time_days": 14, "payment_terms": "NET30"}, 201)
@@ -597,6 +616,22 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	k.bad(owner, "GET", T+"/suppliers?active=maybe", nil, 400)
 	k.ok(owner, "GET", T+"/suppliers/999999/skus", nil, 404)
+	// Its price list from a CSV (the same terms for DESK-S, in its EUR).
+	plHeader := "sku_code,supplier_code,cost,min_order_qty,pack_size\n"
+	pl := k.send(owner, "POST", supURL+"/skus/import", "text/csv", []byte(plHeader+"DESK-S,AC-1,4.20,50,12\nDESK-S,AC-1,4.2O,50,12\n"), 202, true)
+	pl2 := k.ok(owner, "POST", supURL+"/skus/import", map[string]any{"csv": plHeader + "DESK-S,AC-1,4.2,50,12\n"}, 202)
+	k.send(owner, "POST", supURL+"/skus/import", "text/csv", []byte("sku_code,price\nDESK-S,4.20\n"), 400, true)
+	k.bad(owner, "POST", supURL+"/skus/import", map[string]any{"csv": 42}, 400)
+	k.send(owner, "POST", T+"/suppliers/999999/skus/import", "text/csv", []byte(plHeader+"DESK-S,AC-1,4.20,50,12\n"), 404, true)
+	for _, r := range []*servertest.Resp{pl, pl2} {
+		if _, err := env.Srv.Imports.RunImport(ctxBG, num(t, r.JSON["id"]), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := k.ok(owner, "GET", fmt.Sprintf("%s/imports/%d?lang=zh-Hans", T, num(t, pl.JSON["id"])), nil, 200); r.JSON["kind"] != "supplier_skus" ||
+		r.JSON["imported"] != float64(1) || len(r.JSON["errors"].([]any)) != 2 { // row 3: duplicate_row, invalid_amount
+		t.Errorf("price list import: %s", r.Body)
+	}
 	// A purchase order from it: drafted, approved, sent, received in two
 	// goes (short, then over), closed; another cancelled.
 	po := k.ok(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": num(t, sup.JSON["id"]), "exchange_rate": "7.2",

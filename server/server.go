@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"saasmall/server/audit"
 	"saasmall/server/auth"
 	"saasmall/server/i18n"
+	"saasmall/server/imports"
 	"saasmall/server/jobs"
 	"saasmall/server/mall"
 	"saasmall/server/store"
@@ -62,8 +62,11 @@ type Server struct {
 	Stock    *warehouse.Service
 	Audit    *audit.Log
 	Jobs     *jobs.Runner
-	// Imports imports and exports products as CSV (imports run as jobs).
-	Imports *mall.Importer
+	// Imports runs the CSV imports of every kind (as jobs): products, stock
+	// counts and supplier price lists.
+	Imports *imports.Service
+	// ProductCSV exports products as CSV; it is the products kind of Imports.
+	ProductCSV *mall.Importer
 	// Analytics answers the staff dashboard.
 	Analytics *analytics.Service
 	Web       *web.Server
@@ -86,7 +89,7 @@ func Migrations() []*store.Migration {
 	ms = append(ms, tenants.Migrations()...)
 	ms = append(ms, warehouse.Migrations()...)
 	ms = append(ms, mall.Migrations()...)
-	ms = append(ms, mall.CSVMigrations()...)
+	ms = append(ms, imports.Migrations()...)
 	ms = append(ms, analytics.Migrations()...) // indexes on the mall's tables: after them
 	return ms
 }
@@ -130,11 +133,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Tenants.OnStatusChange(func(ctx context.Context, t *tenants.Tenant) error { return s.Mall.TenantChanged(ctx, t.ID) })
 	s.Mall = mall.New(db, s.Stock, s.Tenants, mall.Config{Now: cfg.Auth.Now, Log: cfg.Log, ReservationTTL: cfg.ReservationTTL})
 	s.Jobs = jobs.New(db, jobs.Options{Poll: cfg.JobPoll, Log: cfg.Log})
-	s.Imports = mall.NewImporter(s.Mall, s.Jobs)
+	s.ProductCSV = mall.NewImporter(s.Mall)
+	s.Imports = imports.New(db, s.Jobs, s.Tenants, cfg.Auth.Now)
+	s.Imports.Register(s.ProductCSV)
+	s.Imports.Register(warehouse.NewCountImport(s.Stock, s.Mall))
+	s.Imports.Register(warehouse.NewPriceListImport(s.Stock, s.Mall))
 	s.Analytics = analytics.New(db, analytics.Config{Now: cfg.Auth.Now, Log: cfg.Log})
 	s.registerJobs()
 	s.Web = web.New(web.Deps{Auth: s.Auth, Tenants: s.Tenants, Policies: s.Policies, Audit: s.Audit, Mall: s.Mall, Stock: s.Stock,
-		Imports: s.Imports, Analytics: s.Analytics, I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit, BaseURL: cfg.BaseURL})
+		Imports: s.Imports, ProductCSV: s.ProductCSV, Analytics: s.Analytics, I18n: s.I18n, DB: db, Log: cfg.Log}, web.Config{BodyLimit: cfg.BodyLimit, BaseURL: cfg.BaseURL})
 	if cfg.Demo {
 		if s.DemoLogins, err = SeedDemo(ctx, s); err != nil {
 			_ = db.Close()
@@ -199,19 +206,11 @@ func (s *Server) registerJobs() {
 		_, err := s.Analytics.Refresh(ctx, JobSlice)
 		return err
 	})
-	// A product CSV import runs in slices of JobSlice, each queueing the
-	// next behind the jobs already due.
-	s.Jobs.Handle(mall.ImportJobKind, func(ctx context.Context, payload []byte) error {
-		var job mall.ImportJob
-		if err := json.Unmarshal(payload, &job); err != nil {
-			return err
-		}
-		more, err := s.Imports.RunImport(ctx, job.ImportID, JobSlice)
-		if err == nil && more {
-			err = s.Jobs.Enqueue(ctx, mall.ImportJobKind, job, time.Time{})
-		}
-		return err
-	})
+	// A CSV import (products, stock counts, price lists) runs in slices of
+	// JobSlice, each queueing the next behind the jobs already due. Product
+	// imports queued before imports had kinds carry the legacy job kind.
+	s.Jobs.Handle(imports.JobKind, s.Imports.Handle(JobSlice))
+	s.Jobs.Handle(imports.LegacyJobKind, s.Imports.Handle(JobSlice))
 	// Until the docking hub delivers webhooks, relayed events go nowhere.
 	noop := store.SinkFunc(func(context.Context, store.OutboxEvent) error { return nil })
 	s.Jobs.Every("outbox.relay", 2*time.Second, func(ctx context.Context, _ []byte) error {

@@ -1,24 +1,18 @@
 package mall
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
-	"gorm.io/gorm"
-
-	"saasmall/server/actor"
 	"saasmall/server/apperr"
-	"saasmall/server/store"
+	"saasmall/server/imports"
 	"saasmall/tenants"
 )
 
@@ -42,143 +36,73 @@ var CSVColumns = []string{"product_key", "kind", "name", "summary", "category", 
 // taken from a product's first row; later rows leave them empty or repeat them.
 var productColumns = []string{"kind", "name", "summary", "category", "status", "attributes"}
 
-// Import states.
-const (
-	ImportQueued  = "queued"
-	ImportRunning = "running"
-	ImportDone    = "done"
-	ImportFailed  = "failed"
-)
+// MaxImportRows bounds the SKU rows of one product CSV (the server's body
+// limit, 1 MiB by default, usually comes first).
+const MaxImportRows = imports.MaxRows
 
-// Import limits.
-const (
-	// ImportJobKind is the jobs-runner kind that processes imports.
-	ImportJobKind = "mall.product_import"
-	// MaxImportRows bounds the SKU rows of one CSV (the server's body limit,
-	// 1 MiB by default, usually comes first).
-	MaxImportRows = 20_000
-	// MaxImportErrors bounds the errors kept per import; counts stay exact.
-	MaxImportErrors = 1000
-)
+// ImportKind is the name of product imports in the imports table.
+const ImportKind = "products"
 
-// ProductImport is a CSV import of products, processed in the background.
-type ProductImport struct {
-	ID         int64      `gorm:"primaryKey"`
-	TenantID   int64      `gorm:"not null;index"`
-	Status     string     `gorm:"size:10;not null"`
-	Total      int        `gorm:"not null"` // products in the CSV
-	Processed  int        `gorm:"not null;default:0"`
-	Imported   int        `gorm:"not null;default:0"`
-	Errors     string     `gorm:"type:text;not null;default:'[]'"` // JSON []storedError
-	Source     string     `gorm:"type:text;not null;default:''"`   // the CSV; emptied when done
-	CreatedBy  int64      `gorm:"not null"`
-	CreatedAt  time.Time  `gorm:"not null"`
-	FinishedAt *time.Time //
-}
-
-// TableName is the imports table.
-func (ProductImport) TableName() string { return "product_imports" }
-
-// CSVMigrations are the tables of CSV import.
-func CSVMigrations() []*store.Migration {
-	// The schema as of this migration, frozen apart from the model.
-	type productImport struct {
-		ID         int64     `gorm:"primaryKey"`
-		TenantID   int64     `gorm:"not null;index:ix_product_imports_tenant"`
-		Status     string    `gorm:"size:10;not null"`
-		Total      int       `gorm:"not null"`
-		Processed  int       `gorm:"not null;default:0"`
-		Imported   int       `gorm:"not null;default:0"`
-		Errors     string    `gorm:"type:text;not null;default:'[]'"`
-		Source     string    `gorm:"type:text;not null;default:''"`
-		CreatedBy  int64     `gorm:"not null"`
-		CreatedAt  time.Time `gorm:"not null"`
-		FinishedAt *time.Time
-	}
-	return []*store.Migration{{
-		ID:       "202611250030_mall_product_imports",
-		Migrate:  func(tx *gorm.DB) error { return tx.Table("product_imports").AutoMigrate(&productImport{}) },
-		Rollback: func(tx *gorm.DB) error { return tx.Migrator().DropTable("product_imports") },
-	}}
-}
-
-// ImportError is one problem of an import: the CSV row (record number, the
-// header is row 1) and column where possible, the product field it maps to
-// (e.g. skus[1].prices[0].currency) and a field error code. Message is
-// filled in the caller's language by the web layer.
-type ImportError struct {
-	Row     int            `json:"row"`
-	Column  string         `json:"column"`
-	Field   string         `json:"field"`
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Args    map[string]any `json:"-"`
-}
-
-// MessageID is the i18n message of the error: field.<code> for a field,
-// error.<code> for an error of the whole product.
-func (e ImportError) MessageID() string {
-	if e.Field == "" {
-		return "error." + e.Code
-	}
-	return "field." + e.Code
-}
-
-type storedError struct {
-	Row    int            `json:"row"`
-	Column string         `json:"column,omitempty"`
-	Field  string         `json:"field"`
-	Code   string         `json:"code"`
-	Args   map[string]any `json:"args,omitempty"`
-}
-
-// ImportView is an import as staff see it.
-type ImportView struct {
-	ID         int64         `json:"id"`
-	Status     string        `json:"status"`
-	Total      int           `json:"total"`
-	Processed  int           `json:"processed"`
-	Imported   int           `json:"imported"`
-	Failed     int           `json:"failed"`
-	Errors     []ImportError `json:"errors"`
-	CreatedAt  time.Time     `json:"created_at"`
-	FinishedAt *time.Time    `json:"finished_at"`
-}
-
-func importView(imp *ProductImport) *ImportView {
-	v := &ImportView{ID: imp.ID, Status: imp.Status, Total: imp.Total, Processed: imp.Processed, Imported: imp.Imported,
-		Failed: imp.Processed - imp.Imported, Errors: []ImportError{}, CreatedAt: imp.CreatedAt, FinishedAt: imp.FinishedAt}
-	var stored []storedError
-	_ = json.Unmarshal([]byte(imp.Errors), &stored)
-	for _, e := range stored {
-		v.Errors = append(v.Errors, ImportError{Row: e.Row, Column: e.Column, Field: e.Field, Code: e.Code, Args: e.Args})
-	}
-	return v
-}
-
-// JobQueue schedules background jobs inside the caller's transaction (the
-// jobs runner).
-type JobQueue interface {
-	Enqueue(ctx context.Context, kind string, payload any, runAt time.Time) error
-}
-
-// ImportJob is the payload of an ImportJobKind job.
-type ImportJob struct {
-	ImportID int64 `json:"import_id"`
-}
-
-// Importer imports and exports a tenant's products as CSV. Imports run in
-// the background, one product per transaction through CreateProduct, so a
-// bad product is skipped and reported while the rest are imported.
+// Importer imports and exports a tenant's products as CSV. It is the
+// products kind of imports.Service: an import runs in the background, one
+// product per transaction through CreateProduct, so a bad product is
+// skipped and reported while the rest are imported.
 type Importer struct {
 	mall *Service
-	jobs JobQueue
 }
 
-// NewImporter returns the CSV importer of the mall service m; jobs runs the
-// imports (register RunImport for ImportJobKind).
-func NewImporter(m *Service, jobs JobQueue) *Importer {
-	return &Importer{mall: m, jobs: jobs}
+var _ imports.Kind = (*Importer)(nil)
+
+// NewImporter returns the product CSV importer of the mall service m;
+// register it with the imports service.
+func NewImporter(m *Service) *Importer {
+	return &Importer{mall: m}
+}
+
+// Name is the kind's name: products.
+func (im *Importer) Name() string { return ImportKind }
+
+// Module is the policy object of product imports: mall.
+func (im *Importer) Module() string { return "mall" }
+
+// Check accepts any product import: it has no target.
+func (im *Importer) Check(context.Context, int64) error { return nil }
+
+// Parse reads a product CSV (CSVColumns, rows grouped by product_key) into
+// one item per product; see parseProductsCSV.
+func (im *Importer) Parse(_ context.Context, _ int64, data []byte) ([]imports.Item, error) {
+	products, err := parseProductsCSV(data)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]imports.Item, len(products))
+	for i, p := range products {
+		items[i] = &productItem{mall: im.mall, p: p}
+	}
+	return items, nil
+}
+
+// productItem is one product of an import.
+type productItem struct {
+	mall *Service
+	p    *csvProduct
+}
+
+// Apply creates the product (CreateProduct), unless reading its rows found
+// problems; its validation errors and a taken SKU code are its problems.
+func (it *productItem) Apply(ctx context.Context) ([]imports.RowError, error) {
+	p := it.p
+	if len(p.errs) > 0 {
+		in := p.in
+		return p.problems(in.validate()), nil // report every problem of the product at once
+	}
+	if _, err := it.mall.CreateProduct(ctx, p.in); err != nil {
+		if k := apperr.KindOf(err); k == apperr.KindInvalid || k == apperr.KindConflict {
+			return p.problems(err), nil
+		}
+		return nil, err
+	}
+	return nil, nil
 }
 
 // ExportCSV writes the products of the tenant in ctx, in any status, as CSV
@@ -320,21 +244,14 @@ type csvProduct struct {
 	rows  []int
 	in    ProductInput
 	first map[string]string // product columns of the first row, as written
-	errs  []storedError
+	errs  []imports.RowError
 }
 
 func (p *csvProduct) fail(row int, column, field, code string, args ...any) {
-	e := storedError{Row: row, Column: column, Field: field, Code: code}
-	if len(args) > 0 {
-		e.Args = map[string]any{}
-		for i := 0; i+1 < len(args); i += 2 {
-			e.Args[fmt.Sprint(args[i])] = args[i+1]
-		}
-	}
+	e := imports.Problem(row, column, code, args...)
+	e.Field = field
 	p.errs = append(p.errs, e)
 }
-
-var csvHeaderErr = apperr.Error{Kind: apperr.KindInvalid, Code: "invalid_csv_header"}
 
 // parseProductsCSV reads a product CSV into products. The CSV as a whole
 // must be well-formed with a valid header; problems with single values are
@@ -343,60 +260,14 @@ var csvHeaderErr = apperr.Error{Kind: apperr.KindInvalid, Code: "invalid_csv_hea
 // unknown or duplicate column), csv_syntax, csv_field_count, csv_no_rows,
 // csv_too_many_rows.
 func parseProductsCSV(data []byte) ([]*csvProduct, error) {
-	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")) // a BOM, as spreadsheets write
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &apperr.Error{Kind: apperr.KindInvalid, Code: "empty_body"}
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.ReuseRecord = false
-	header, err := r.Read()
+	recs, err := imports.ReadCSV(data, CSVColumns, MaxImportRows)
 	if err != nil {
-		return nil, csvErr(err, 0)
+		return nil, err
 	}
-	col := map[string]int{}
-	f := apperr.Fields{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		switch _, dup := col[h]; {
-		case dup:
-			f.Add(h, "duplicate_column")
-		case !contains(CSVColumns, h):
-			f.Add(h, "unknown_column", "Columns", strings.Join(CSVColumns, ", "))
-		default:
-			col[h] = i
-		}
-	}
-	for _, c := range CSVColumns {
-		if _, ok := col[c]; !ok {
-			f.Add(c, "missing_column")
-		}
-	}
-	if len(f) > 0 {
-		e := csvHeaderErr
-		e.Fields = f
-		return nil, &e
-	}
-	r.FieldsPerRecord = len(header)
-
 	byKey := map[string]*csvProduct{}
 	var out []*csvProduct
-	rowNo, rows := 1, 0
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		rowNo++
-		if err != nil {
-			return nil, csvErr(err, len(header))
-		}
-		if blank(rec) {
-			continue
-		}
-		if rows++; rows > MaxImportRows {
-			return nil, &apperr.Error{Kind: apperr.KindInvalid, Code: "csv_too_many_rows", Args: map[string]any{"Max": MaxImportRows}}
-		}
-		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
+	for _, rec := range recs {
+		rowNo, get := rec.Row, rec.Get
 		key := get("product_key")
 		p := byKey[key]
 		if p == nil {
@@ -420,39 +291,7 @@ func parseProductsCSV(data []byte) ([]*csvProduct, error) {
 		p.rows = append(p.rows, rowNo)
 		p.in.SKUs = append(p.in.SKUs, parseSKU(p, rowNo, len(p.in.SKUs), get))
 	}
-	if len(out) == 0 {
-		return nil, &apperr.Error{Kind: apperr.KindInvalid, Code: "csv_no_rows"}
-	}
 	return out, nil
-}
-
-func csvErr(err error, want int) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return &apperr.Error{Kind: apperr.KindInvalid, Code: "csv_field_count", Args: map[string]any{"Line": pe.StartLine, "Want": want}, Err: err}
-		}
-		return &apperr.Error{Kind: apperr.KindInvalid, Code: "csv_syntax", Args: map[string]any{"Line": pe.Line, "Column": pe.Column}, Err: err}
-	}
-	return &apperr.Error{Kind: apperr.KindInvalid, Code: "csv_syntax", Args: map[string]any{"Line": 1, "Column": 1}, Err: err}
-}
-
-func blank(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 func parseAttributes(p *csvProduct, row int, v string) []Attribute {
@@ -548,7 +387,7 @@ func (p *csvProduct) locate(field string) (int, string) {
 	if j := strings.IndexAny(top, "[."); j >= 0 {
 		top = top[:j] // attributes[0].key → attributes
 	}
-	if contains(CSVColumns, top) {
+	if slices.Contains(CSVColumns, top) {
 		return p.rows[0], top
 	}
 	return p.rows[0], ""
@@ -556,8 +395,8 @@ func (p *csvProduct) locate(field string) (int, string) {
 
 // problems merges the product's reading errors with err's field errors
 // (CreateProduct's, or its validation's), one per row and column, by row.
-func (p *csvProduct) problems(err error) []storedError {
-	out := append([]storedError(nil), p.errs...)
+func (p *csvProduct) problems(err error) []imports.RowError {
+	out := append([]imports.RowError(nil), p.errs...)
 	seen := map[string]bool{}
 	for _, e := range out {
 		seen[fmt.Sprint(e.Row, e.Column)] = true
@@ -565,7 +404,7 @@ func (p *csvProduct) problems(err error) []storedError {
 	if err != nil {
 		ae := apperr.As(err)
 		if len(ae.Fields) == 0 {
-			out = append(out, storedError{Row: p.rows[0], Code: ae.Code, Args: ae.Args})
+			out = append(out, imports.RowError{Row: p.rows[0], Code: ae.Code, Args: ae.Args})
 		}
 		fields := make([]string, 0, len(ae.Fields))
 		for f := range ae.Fields {
@@ -579,185 +418,9 @@ func (p *csvProduct) problems(err error) []storedError {
 				continue // already reported while reading the value
 			}
 			seen[k] = true
-			out = append(out, storedError{Row: row, Column: column, Field: f, Code: ae.Fields[f].Code, Args: ae.Fields[f].Args})
+			out = append(out, imports.RowError{Row: row, Column: column, Field: f, Code: ae.Fields[f].Code, Args: ae.Fields[f].Args})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Row < out[j].Row })
 	return out
-}
-
-// StartImport checks a product CSV (well-formed, the CSVColumns header, at
-// most MaxImportRows rows), records an import of the tenant in ctx and
-// queues it; the jobs runner then imports it product by product (RunImport).
-// Staff with mall:write. Errors: empty_body, invalid_csv_header (with a
-// field per missing, unknown or duplicate column), csv_syntax,
-// csv_field_count, csv_no_rows, csv_too_many_rows, no_tenant_in_context.
-func (im *Importer) StartImport(ctx context.Context, data []byte) (*ImportView, error) {
-	t := tenants.From(ctx)
-	if t == nil {
-		return nil, tenants.ErrNoTenant
-	}
-	products, err := parseProductsCSV(data)
-	if err != nil {
-		return nil, err
-	}
-	s := im.mall
-	imp := ProductImport{TenantID: t.ID, Status: ImportQueued, Total: len(products), Errors: "[]",
-		Source: string(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))), CreatedBy: actor.UserID(ctx), CreatedAt: s.now()}
-	err = s.db.Tx(ctx, func(ctx context.Context) error {
-		if err := s.db.W(ctx).Create(&imp).Error; err != nil {
-			return err
-		}
-		return im.jobs.Enqueue(ctx, ImportJobKind, ImportJob{ImportID: imp.ID}, time.Time{})
-	})
-	if err != nil {
-		return nil, store.Error(err, "import")
-	}
-	return importView(&imp), nil
-}
-
-// Import returns an import of the tenant in ctx with its progress and
-// errors (messages not yet translated). Staff with mall:read.
-// Errors: not_found, no_tenant_in_context.
-func (im *Importer) Import(ctx context.Context, id int64) (*ImportView, error) {
-	var imp ProductImport
-	if err := im.mall.db.R(ctx).Scopes(tenants.Scope(ctx)).Omit("source").Take(&imp, id).Error; err != nil {
-		return nil, store.Error(err, "import")
-	}
-	return importView(&imp), nil
-}
-
-var errImportMoved = errors.New("mall: import progressed elsewhere")
-
-// RunImport processes the import id (the ImportJobKind job's handler; a
-// platform entry point, the tenant comes from the import): each product in
-// its own transaction through CreateProduct, recording progress in the same
-// transaction, so a job taken again after a crash resumes where it stopped
-// and never imports a product twice. A product that fails validation (or
-// whose SKU code is taken) is skipped and its errors are recorded by row.
-// It stops after budget and reports more = true, so the caller queues the
-// rest (a job's lease is bounded). Other errors (the database) are returned
-// for the runner to retry; an import it cannot read is marked failed.
-func (im *Importer) RunImport(ctx context.Context, id int64, budget time.Duration) (more bool, err error) {
-	s := im.mall
-	var imp ProductImport
-	if err := s.db.W(ctx).Take(&imp, id).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return false, nil // deleted: nothing to do
-		}
-		return false, err
-	}
-	if imp.Status == ImportDone || imp.Status == ImportFailed {
-		return false, nil
-	}
-	tctx, _, err := s.tenantCtx(ctx, imp.TenantID)
-	if err != nil {
-		return false, im.finish(ctx, &imp, ImportFailed, &storedError{Code: "internal"})
-	}
-	products, perr := parseProductsCSV([]byte(imp.Source))
-	switch {
-	case perr != nil:
-		ae := apperr.As(perr)
-		return false, im.finish(ctx, &imp, ImportFailed, &storedError{Row: 1, Code: ae.Code, Args: ae.Args})
-	case len(products) != imp.Total:
-		return false, im.finish(ctx, &imp, ImportFailed, &storedError{Code: "internal"})
-	}
-	if imp.Status == ImportQueued {
-		if err := s.db.W(ctx).Model(&ProductImport{}).Where("id = ? AND status = ?", id, ImportQueued).Update("status", ImportRunning).Error; err != nil {
-			return false, err
-		}
-	}
-	start := time.Now()
-	for i := imp.Processed; i < len(products); i++ {
-		if err := ctx.Err(); err != nil {
-			return false, err
-		}
-		if i > imp.Processed && time.Since(start) > budget {
-			return true, nil // at least one product per run
-		}
-		p := products[i]
-		var failure error
-		if len(p.errs) > 0 {
-			in := p.in
-			failure = in.validate() // report every problem of the product at once
-		} else {
-			failure = s.db.Tx(tctx, func(ctx context.Context) error {
-				if _, err := s.CreateProduct(ctx, p.in); err != nil {
-					return err
-				}
-				return im.advance(ctx, id, i, true, nil)
-			})
-			switch {
-			case failure == nil:
-				continue
-			case errors.Is(failure, errImportMoved):
-				return false, nil // another runner has it
-			case apperr.KindOf(failure) != apperr.KindInvalid && apperr.KindOf(failure) != apperr.KindConflict:
-				return false, failure // the database: retry later from here
-			}
-		}
-		err := s.db.Tx(ctx, func(ctx context.Context) error { return im.advance(ctx, id, i, false, p.problems(failure)) })
-		switch {
-		case errors.Is(err, errImportMoved):
-			return false, nil
-		case err != nil:
-			return false, err
-		}
-	}
-	return false, im.finish(ctx, &imp, ImportDone, nil)
-}
-
-// advance records that product i of import id was processed, inside ctx's
-// transaction; it fails with errImportMoved unless i was the next one.
-func (im *Importer) advance(ctx context.Context, id int64, i int, imported bool, errs []storedError) error {
-	db := im.mall.db
-	upd := map[string]any{"processed": i + 1}
-	if imported {
-		upd["imported"] = gorm.Expr("imported + 1")
-	}
-	if len(errs) > 0 {
-		var cur ProductImport
-		if err := db.W(ctx).Select("errors").Take(&cur, id).Error; err != nil {
-			return err
-		}
-		var all []storedError
-		_ = json.Unmarshal([]byte(cur.Errors), &all)
-		if room := MaxImportErrors - len(all); room > 0 {
-			all = append(all, errs[:min(room, len(errs))]...)
-			b, err := json.Marshal(all)
-			if err != nil {
-				return err
-			}
-			upd["errors"] = string(b)
-		}
-	}
-	res := db.W(ctx).Model(&ProductImport{}).Where("id = ? AND processed = ?", id, i).Updates(upd)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return errImportMoved
-	}
-	return nil
-}
-
-// finish ends an import as done or failed (with an error of the whole
-// import, added to those recorded) and drops its CSV.
-func (im *Importer) finish(ctx context.Context, imp *ProductImport, status string, e *storedError) error {
-	db := im.mall.db
-	upd := map[string]any{"status": status, "finished_at": im.mall.now(), "source": ""}
-	if e != nil {
-		var cur ProductImport
-		if err := db.W(ctx).Select("errors").Take(&cur, imp.ID).Error; err != nil {
-			return err
-		}
-		var all []storedError
-		_ = json.Unmarshal([]byte(cur.Errors), &all)
-		b, err := json.Marshal(append(all, *e))
-		if err != nil {
-			return err
-		}
-		upd["errors"] = string(b)
-	}
-	return db.W(ctx).Model(&ProductImport{}).Where("id = ?", imp.ID).Updates(upd).Error
 }

@@ -87,6 +87,23 @@ func (s *Service) GoodsSKU(ctx context.Context, skuID int64) (bool, error) {
 	return len(kinds) == 1 && kinds[0] == KindGoods, err
 }
 
+// SKUByCode returns the id of the SKU of the tenant in ctx whose code is
+// code (exactly), and whether it is goods; id 0 when there is none. The
+// warehouse's CSV imports find SKUs by code with it.
+func (s *Service) SKUByCode(ctx context.Context, code string) (int64, bool, error) {
+	var k SKU
+	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Select("id", "product_id").Where("code = ?", code).Take(&k).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var kinds []string
+	err = s.db.R(ctx).Model(&Product{}).Scopes(tenants.Scope(ctx)).Where("id = ?", k.ProductID).Pluck("kind", &kinds).Error
+	return k.ID, len(kinds) == 1 && kinds[0] == KindGoods, err
+}
+
 // Tenants is what the mall needs of the tenants service.
 type Tenants interface {
 	ByIDs(ctx context.Context, ids []int64) ([]tenants.Tenant, error)

@@ -131,7 +131,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		access[rt.Method+" "+openapiPath(rt.Path)] = rt.Access
 	}
 	tags := []string{"auth", "me", "tenants", "members", "roles", "policies", "audit",
-		"catalog", "cart", "orders", "subscriptions", "products", "tenant-orders", "stock", "purchasing", "health"}
+		"catalog", "cart", "orders", "subscriptions", "products", "tenant-orders", "stock", "purchasing", "imports", "health"}
 	ids := map[string]string{}
 	for _, o := range docOperations(doc) {
 		k := o.method + " " + o.path

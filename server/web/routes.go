@@ -139,3 +139,23 @@ func (s *Server) requireTenant(module, action string) fiber.Handler {
 		return c.Next()
 	}
 }
+
+// allowed checks, inside a tenant route, that the caller also holds
+// (module, action) in the route's tenant: for a handler whose permission
+// depends on what it finds (an import's module). Errors: forbidden,
+// unauthenticated, internal.
+func (s *Server) allowed(c *fiber.Ctx, module, action string) error {
+	cur := current(c)
+	t, _ := c.Locals(localTenant).(*tenants.Tenant)
+	if cur == nil || t == nil {
+		return apperr.ErrUnauthorized
+	}
+	ok, err := s.Policies.Enforce(c.UserContext(), t.ID, cur.Actor.UserID, module, action)
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	if !ok {
+		return apperr.Forbidden()
+	}
+	return nil
+}

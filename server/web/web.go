@@ -19,6 +19,7 @@ import (
 	"saasmall/server/audit"
 	"saasmall/server/auth"
 	"saasmall/server/i18n"
+	"saasmall/server/imports"
 	"saasmall/server/mall"
 	"saasmall/server/warehouse"
 	"saasmall/tenants"
@@ -44,13 +45,14 @@ type Deps struct {
 	Audit    *audit.Log
 	Mall     *mall.Service
 	Stock    *warehouse.Service
-	// Imports and Analytics back the console's CSV and dashboard routes
-	// (handlers_console.go).
-	Imports   *mall.Importer
-	Analytics *analytics.Service
-	I18n      *i18n.Bundle
-	DB        Pinger
-	Log       *slog.Logger
+	// Imports, ProductCSV and Analytics back the console's CSV and
+	// dashboard routes (handlers_console.go).
+	Imports    *imports.Service
+	ProductCSV *mall.Importer
+	Analytics  *analytics.Service
+	I18n       *i18n.Bundle
+	DB         Pinger
+	Log        *slog.Logger
 }
 
 // Config tunes the HTTP layer.

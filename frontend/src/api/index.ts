@@ -46,8 +46,12 @@ export const products = {
   update: (slug: string, id: number, p: Partial<ProductInput>) => api.patch<ProductView>(t(slug) + '/products/' + id, p),
   importCSV: (slug: string, csv: Blob | string) =>
     api.request<ImportAccepted>('POST', t(slug) + '/products/import', { body: csv, contentType: 'text/csv' }),
-  importStatus: (slug: string, id: number | string) => api.get<ImportStatus>(t(slug) + '/imports/' + encodeURIComponent(String(id))),
   exportCSV: (slug: string, q: ProductQuery) => api.download(t(slug) + '/products/export', q as Query, slug + '-products.csv'),
+}
+
+/** CSV imports of every kind: their progress and the rows they skipped. */
+export const imports = {
+  status: (slug: string, id: number | string) => api.get<ImportStatus>(t(slug) + '/imports/' + encodeURIComponent(String(id))),
 }
 
 export interface OrderQuery extends PageQuery {
@@ -83,6 +87,8 @@ export const stock = {
   createCount: (slug: string, c: { warehouse_id: number; sku_ids?: number[]; note?: string }) => api.post<Count>(t(slug) + '/counts', c),
   enterCounts: (slug: string, id: number, lines: { sku_id: number; counted: number }[]) => api.patch<Count>(t(slug) + '/counts/' + id, { lines }),
   countAction: (slug: string, id: number, action: 'confirm' | 'cancel') => api.post<Count>(t(slug) + '/counts/' + id + '/' + action),
+  importCounts: (slug: string, id: number, csv: Blob | string) =>
+    api.request<ImportAccepted>('POST', t(slug) + '/counts/' + id + '/import', { body: csv, contentType: 'text/csv' }),
   adjust: (slug: string, a: { sku_id: number; warehouse_id?: number; delta: number; reason: string; unit_cost?: number }) =>
     api.post<StockLevel>(t(slug) + '/stock/adjustments', a),
 }
@@ -94,6 +100,8 @@ export const purchasing = {
   supplierSkus: (slug: string, id: number) => api.get<{ items: SupplierSKU[] }>(t(slug) + '/suppliers/' + id + '/skus'),
   setSupplierSku: (slug: string, id: number, row: { sku_id: number; supplier_code?: string; unit_cost: number; min_order_qty?: number; pack_size?: number }) =>
     api.post<SupplierSKU>(t(slug) + '/suppliers/' + id + '/skus', row),
+  importSupplierSkus: (slug: string, id: number, csv: Blob | string) =>
+    api.request<ImportAccepted>('POST', t(slug) + '/suppliers/' + id + '/skus/import', { body: csv, contentType: 'text/csv' }),
   orders: (slug: string, q: PageQuery & { status?: POStatus; supplier_id?: number }) => api.get<Page<PurchaseOrder>>(t(slug) + '/purchase-orders', q as Query),
   createOrder: (slug: string, po: { supplier_id: number; warehouse_id?: number; exchange_rate?: string; note?: string; lines: { sku_id: number; qty: number; unit_cost?: number }[] }) =>
     api.post<PurchaseOrder>(t(slug) + '/purchase-orders', po),

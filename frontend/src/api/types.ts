@@ -393,6 +393,10 @@ export interface ImportRowError {
 
 export interface ImportStatus {
   id?: number | string
+  /** products, stock_counts or supplier_skus */
+  kind?: string
+  /** the count sheet or supplier imported into; 0 for products */
+  target_id?: number
   status: string
   total: number
   processed: number

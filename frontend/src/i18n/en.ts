@@ -64,9 +64,12 @@ export default {
     needSku: 'Add at least one SKU.', needPrice: 'Add at least one price.',
     importTitle: 'Import products from CSV',
     importHint: 'Use the columns of the CSV export: a header row, then one row per SKU; rows with the same product_key are one product. Prices are written USD:1200;CNY:8500 (minor units). Products with an error are skipped and listed below by row; the others are imported.',
-    chooseFile: 'Choose file…', noFile: 'No file chosen', startImport: 'Import', processed: 'Processed', imported: 'Imported',
-    failed: 'Failed', importFinished: 'Finished', row: 'Row', field: 'Field', problem: 'Problem',
-    importUnavailable: 'CSV import is not available on this server yet.',
+  },
+  imports: {
+    chooseFile: 'Choose file…', noFile: 'No file chosen', start: 'Import', processed: 'Processed', imported: 'Imported',
+    failed: 'Failed', finished: 'Finished', row: 'Row', field: 'Column', problem: 'Problem',
+    unavailable: 'CSV import is not available on this server yet.',
+    template: 'Download template', templateSaved: 'Saved {name}.',
   },
   orders: {
     number: 'Order number', status: 'Status', channel: 'Channel', created: 'Placed', items: 'Items', total: 'Total',
@@ -110,6 +113,9 @@ export default {
     cancelConfirm: 'Cancel this count sheet? Nothing is posted.', needsApprove: 'Confirming needs the warehouse approve permission.',
     fillBlanks: 'Take the books for the {n} uncounted line(s)',
     empty: 'No count sheets.',
+    import: 'Import counts (CSV)', importTitle: 'Import counts into sheet #{id}',
+    importHint: 'A CSV with the columns sku_code and counted: the code of a SKU on this sheet and the whole number of units counted. The numbers are entered on the sheet, replacing earlier ones, but nothing is posted: confirming stays a separate step. Rows with a problem are listed below by row; the others are entered. The template lists the SKUs of this sheet: fill in the counted column.',
+    saveFirst: 'Save your entered counts first.',
   },
   suppliers: {
     search: 'Code or name', new: 'New supplier', edit: 'Edit supplier', empty: 'No suppliers.', contact: 'Contact',
@@ -117,6 +123,8 @@ export default {
     terms: 'Payment terms', active: 'Active', inactive: 'Inactive', prices: 'Prices', pricesOf: 'What {name} sells',
     noPrices: 'No prices yet.', theirCode: 'Their code', moq: 'Min. order', pack: 'Pack', unitCost: 'Unit cost ({currency})',
     setPrice: 'Set price', saved: 'Supplier {name} saved.', currencyHint: 'Three-letter currency code, e.g. CNY, USD.',
+    import: 'Import price list (CSV)', importTitle: 'Import the price list of {name}',
+    importHint: 'A CSV with the columns sku_code, supplier_code, cost, min_order_qty and pack_size, one row per SKU: the cost per unit in {currency} as a decimal such as 12.50; min_order_qty and pack_size empty mean 1. Each SKU\'s terms are created or replaced; SKUs not in the file keep theirs. Rows with a problem are listed below by row. The template holds the current price list.',
   },
   purchasing: {
     lowStock: 'Stock is running low: {n} purchase order(s) proposed by replenishment wait for approval.',

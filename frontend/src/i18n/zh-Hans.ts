@@ -66,9 +66,12 @@ const zhHans: typeof en = {
     needSku: '请至少添加一个 SKU。', needPrice: '请至少添加一个价格。',
     importTitle: '从 CSV 导入商品',
     importHint: '列与 CSV 导出相同：首行为表头，之后每行一个 SKU；product_key 相同的行属于同一商品。价格写作 USD:1200;CNY:8500（最小货币单位）。有错误的商品将被跳过并按行号列在下方，其余商品会被导入。',
-    chooseFile: '选择文件…', noFile: '未选择文件', startImport: '导入', processed: '已处理', imported: '已导入',
-    failed: '失败', importFinished: '已完成', row: '行号', field: '字段', problem: '问题',
-    importUnavailable: '此服务器尚未提供 CSV 导入。',
+  },
+  imports: {
+    chooseFile: '选择文件…', noFile: '未选择文件', start: '导入', processed: '已处理', imported: '已导入',
+    failed: '失败', finished: '已完成', row: '行号', field: '列', problem: '问题',
+    template: '下载模板', templateSaved: '已保存 {name}。',
+    unavailable: '此服务器尚未提供 CSV 导入。',
   },
   orders: {
     number: '订单号', status: '状态', channel: '渠道', created: '下单时间', items: '商品', total: '合计',
@@ -112,6 +115,9 @@ const zhHans: typeof en = {
     cancelConfirm: '取消这张盘点单？不会过账任何数量。', needsApprove: '确认盘点需要仓库审批权限。',
     fillBlanks: '未盘点的 {n} 行按账面数量填写',
     empty: '没有盘点单。',
+    import: '导入盘点数量（CSV）', importTitle: '向盘点单 #{id} 导入盘点数量',
+    importHint: 'CSV 包含 sku_code 和 counted 两列：本盘点单上 SKU 的编码，以及盘点到的整数数量。数量会填入盘点单（替换之前填写的数量），但不会过账：确认仍是单独的一步。有问题的行按行号列在下方，其余行会被填入。模板列出了本盘点单的 SKU：请填写 counted 列。',
+    saveFirst: '请先保存已填写的盘点数量。',
   },
   suppliers: {
     search: '编码或名称', new: '新建供应商', edit: '编辑供应商', empty: '没有供应商。', contact: '联系方式',
@@ -119,6 +125,8 @@ const zhHans: typeof en = {
     terms: '付款条件', active: '启用', inactive: '停用', prices: '价格', pricesOf: '{name} 供应的商品',
     noPrices: '还没有价格。', theirCode: '对方编码', moq: '起订量', pack: '包装', unitCost: '单价（{currency}）',
     setPrice: '设置价格', saved: '供应商 {name} 已保存。', currencyHint: '三位币种代码，如 CNY、USD。',
+    import: '导入价目表（CSV）', importTitle: '导入 {name} 的价目表',
+    importHint: 'CSV 包含 sku_code、supplier_code、cost、min_order_qty、pack_size 五列，每行一个 SKU：cost 为以 {currency} 计的单价，写作小数，如 12.50；min_order_qty 和 pack_size 留空表示 1。每个 SKU 的采购条件会被新建或替换，文件中没有的 SKU 保持不变。有问题的行按行号列在下方。模板包含当前的价目表。',
   },
   purchasing: {
     lowStock: '库存偏低：补货已生成 {n} 张采购单草稿，等待审批。',
