@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"saasmall/server/mall/catalog"
 	"saasmall/server/store"
@@ -205,6 +206,20 @@ func Migrations() []*store.Migration {
 			}
 			return nil
 		},
+	}, {
+		// Sales counts move from products.sales_count (left in place,
+		// unused) to their own narrow table.
+		ID: "202611251500_mall_product_sales",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(&ProductSales{}); err != nil {
+				return err
+			}
+			if !tx.Migrator().HasColumn("products", "sales_count") {
+				return nil
+			}
+			return tx.Exec(`INSERT INTO product_sales (product_id, tenant_id, units)
+				SELECT id, tenant_id, sales_count FROM products WHERE sales_count > 0`).Error
+		},
 	}}
 }
 
@@ -233,15 +248,23 @@ func (s *Service) CountSales(ctx context.Context, limit int) (int, error) {
 			Where("order_id IN ?", ids).Group("tenant_id, product_id").Order("product_id").Scan(&sold).Error; err != nil {
 			return err
 		}
+		// One upsert of the products' counts and one INSERT of their
+		// catalog changes: a burst of sales must not hold the one writer
+		// for long.
 		now := s.now()
-		for _, p := range sold {
-			if err := s.db.W(ctx).Model(&Product{}).Where("id = ? AND tenant_id = ?", p.ProductID, p.TenantID).
-				UpdateColumn("sales_count", gorm.Expr("sales_count + ?", p.Units)).Error; err != nil {
-				return err
-			}
-			if err := s.db.W(ctx).Create(&CatalogChange{TenantID: p.TenantID, ProductID: p.ProductID, SalesOnly: true, At: now}).Error; err != nil {
-				return err
-			}
+		counts := make([]ProductSales, len(sold))
+		changes := make([]CatalogChange, len(sold))
+		for i, p := range sold {
+			counts[i] = ProductSales{ProductID: p.ProductID, TenantID: p.TenantID, Units: p.Units}
+			changes[i] = CatalogChange{TenantID: p.TenantID, ProductID: p.ProductID, SalesOnly: true, At: now}
+		}
+		add := clause.OnConflict{Columns: []clause.Column{{Name: "product_id"}},
+			DoUpdates: clause.Assignments(map[string]any{"units": gorm.Expr("product_sales.units + excluded.units")})}
+		if err := s.db.W(ctx).Clauses(add).CreateInBatches(&counts, 300).Error; err != nil {
+			return err
+		}
+		if err := s.db.W(ctx).CreateInBatches(&changes, 300).Error; err != nil {
+			return err
 		}
 		n = len(ids)
 		return s.db.W(ctx).Model(&Order{}).Where("id IN ?", ids).UpdateColumn("sales_counted", true).Error

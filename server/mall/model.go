@@ -51,10 +51,22 @@ type Product struct {
 	ImageURL    string    `gorm:"size:500;not null;default:''" json:"image_url"`
 	Status      string    `gorm:"size:10;not null;index:ix_products_tenant_status,priority:2" json:"status"`
 	Attributes  string    `gorm:"type:text;not null;default:'[]'" json:"-"` // JSON []Attribute, in display order
-	SalesCount  int64     `gorm:"not null;default:0" json:"sales_count"`
+	SalesCount  int64     `gorm:"-" json:"sales_count"` // from product_sales (ProductSales)
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// ProductSales is a product's units sold (paid), counted by CountSales. It
+// is a narrow table of its own: adding to a count rewrites a few bytes
+// instead of the product's whole row, and a burst of sales touches
+// hundreds of products at once.
+type ProductSales struct {
+	ProductID int64 `gorm:"primaryKey;autoIncrement:false"`
+	TenantID  int64 `gorm:"not null"`
+	Units     int64 `gorm:"not null;default:0"`
+}
+
+func (ProductSales) TableName() string { return "product_sales" }
 
 // SKU is the thing that is bought: a variant of goods, or a SaaS plan.
 type SKU struct {

@@ -662,6 +662,14 @@ func (s *Service) views(ctx context.Context, ps []Product, storesByTenant map[in
 	for _, p := range prices {
 		priceBy[p.SKUID] = append(priceBy[p.SKUID], Money{Amount: p.Amount, Currency: p.Currency})
 	}
+	var sales []ProductSales
+	if err := scoped().Where("product_id IN ?", ids).Find(&sales).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	salesBy := make(map[int64]int64, len(sales))
+	for _, x := range sales {
+		salesBy[x.ProductID] = x.Units
+	}
 	skuBy := map[int64][]SKUView{}
 	for _, k := range skus {
 		skuBy[k.ProductID] = append(skuBy[k.ProductID], skuView(k, priceBy[k.ID]))
@@ -679,7 +687,7 @@ func (s *Service) views(ctx context.Context, ps []Product, storesByTenant map[in
 		}
 		out[i] = ProductView{ID: p.ID, Kind: p.Kind, Name: p.Name, Summary: p.Summary, Description: p.Description,
 			Category: p.Category, ImageURL: p.ImageURL, Status: p.Status, Attributes: attrs, Store: storesByTenant[p.TenantID],
-			SalesCount: p.SalesCount, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, SKUs: sv}
+			SalesCount: salesBy[p.ID], CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, SKUs: sv}
 	}
 	return out, nil
 }
