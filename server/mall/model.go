@@ -51,7 +51,7 @@ type Product struct {
 	ImageURL    string    `gorm:"size:500;not null;default:''" json:"image_url"`
 	Status      string    `gorm:"size:10;not null;index:ix_products_tenant_status,priority:2" json:"status"`
 	Attributes  string    `gorm:"type:text;not null;default:'[]'" json:"-"` // JSON []Attribute, in display order
-	SalesCount  int64     `gorm:"-" json:"sales_count"` // from product_sales (ProductSales)
+	SalesCount  int64     `gorm:"-" json:"sales_count"`                     // from product_sales (ProductSales)
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
