@@ -389,9 +389,11 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 		return nil, apperr.ErrUnauthorized
 	}
 	key := digest(tok)
+	// The generation is taken before the session is read (from the cache
+	// or the database): a revocation after it makes both puts below no-ops.
+	gen := s.sessions.generation()
 	row, ok := s.sessions.get(key)
 	if !ok {
-		gen := s.sessions.generation()
 		err := s.db.R(ctx).Table("sessions").
 			Select("sessions.*, users.email, users.name, users.locale, users.platform_operator").
 			Joins("JOIN users ON users.id = sessions.user_id").
@@ -418,7 +420,7 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 			return nil, apperr.Internal(err)
 		}
 		row.Session = sess
-		s.sessions.put(key, row, s.sessions.generation())
+		s.sessions.put(key, row, gen)
 	}
 	a := &actor.Actor{UserID: sess.UserID, SessionID: sess.ID, Email: row.Email, Name: row.Name, Locale: row.Locale,
 		PlatformOperator: row.PlatformOperator, ClientSource: actor.ClientSource(sess.ClientSource)}

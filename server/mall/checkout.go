@@ -136,9 +136,11 @@ func (s *Service) replayed(ctx context.Context, userID int64, key, scope, hash s
 // written with the response at the end of fn's transaction, so a crash
 // loses both or neither; of two concurrent requests with one key, only one
 // can commit it (primary key), and the other is rolled back and replays the
-// first's response.
+// first's response. committed, when not nil, runs once this request's
+// own answer is committed (not for a replay), before a duplicate of the
+// key can see it.
 func (s *Service) idempotent(ctx context.Context, key, scope string, in any, before func(ctx context.Context) error,
-	fn func(ctx context.Context) (int, any, error)) (*Replay, error) {
+	fn func(ctx context.Context) (int, any, error), committed func()) (*Replay, error) {
 	uid := actor.UserID(ctx)
 	if uid == 0 {
 		return nil, apperr.ErrUnauthorized
@@ -200,6 +202,9 @@ func (s *Service) idempotent(ctx context.Context, key, scope string, in any, bef
 	}
 	if err != nil {
 		return nil, storeErr(err)
+	}
+	if committed != nil {
+		committed() // before the key is released: no duplicate sees the answer first
 	}
 	return out, nil
 }
@@ -316,23 +321,22 @@ func (s *Service) Checkout(ctx context.Context, key string, in CheckoutInput) (*
 		drafts, items, err = s.draft(ctx, in)
 		return err
 	}
-	var placed []*draftOrder // the last run's orders, as committed
-	r, err := s.idempotent(ctx, key, "checkout", in, prepare, func(ctx context.Context) (int, any, error) {
+	var placed []*draftOrder // the last run's orders
+	return s.idempotent(ctx, key, "checkout", in, prepare, func(ctx context.Context) (int, any, error) {
 		views, run, err := s.place(ctx, drafts, items)
 		if err != nil {
 			return 0, nil, err
 		}
 		placed = run
 		return 201, CheckoutResult{Orders: views}, nil
-	})
-	if err == nil && len(placed) > 0 {
+	}, func() {
+		// Committed: keep the orders for their payment.
 		orders, lines := make([]Order, len(placed)), make([][]OrderLine, len(placed))
 		for i, d := range placed {
 			orders[i], lines[i] = d.order, d.lines
 		}
 		s.recent.put(orders, lines)
-	}
-	return r, err
+	})
 }
 
 // draft reads the caller's cart (outside the write transaction: place

@@ -116,7 +116,9 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 	// change) and its store.
 	prepare := func(ctx context.Context) error {
 		var err error
-		read, lines, kept = s.recent.take(orderID, actor.UserID(ctx))
+		if s.db.Dialect == store.SQLite {
+			read, lines, kept = s.recent.take(orderID, actor.UserID(ctx))
+		}
 		if !kept {
 			if read, err = s.ownOrder(ctx, orderID); err != nil {
 				return err
@@ -178,7 +180,7 @@ func (s *Service) Pay(ctx context.Context, key string, orderID int64, in PayInpu
 		view := s.orderView(o, lines, StoreRef{Slug: t.Slug, Name: t.Name})
 		view.PaymentPending = status == "pending"
 		return code, PayResult{Order: view, Payment: p}, nil
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,12 @@ const maxRecent = 50_000
 
 // recentOrders keeps orders just placed in this process, as committed,
 // until their payment takes them or recentTTL passes. Whatever changes an
-// order's state here (payment, cancellation) forgets it first; a change in
-// another process (PostgreSQL scale-out) is caught by the payment's guarded
-// UPDATE, as it is when the order is read.
+// order's state here (payment, cancellation) forgets it first. Only the
+// embedded SQLite set-up uses it, where orders change in this process
+// alone: with PostgreSQL another process may cancel an order, and the
+// payment must see that before it charges, so it reads the order.
+// Orders are put before their checkout's idempotency key is released, so
+// no retry of the checkout can pay (and forget) an order before it is put.
 type recentOrders struct {
 	mu sync.Mutex
 	m  map[int64]recentOrder

@@ -176,7 +176,11 @@ func call(r *txReq, tx *gorm.DB, ids *idAlloc) (err error) {
 // the rows themselves wait for the group's multi-row INSERT. The group's
 // transaction is the only writer, so the next id of a table is one more
 // than the highest it has used (sqlite_sequence for AUTOINCREMENT tables,
-// else the highest id in it), read once per table per transaction.
+// else the highest id in it), read once per table per transaction. An
+// immediate INSERT into such a table later in the same group would get an
+// id already handed out: the group's INSERT then fails and its members run
+// again one by one (correct, but slow), so repeatable members insert into a
+// table either always with CreateLater or never.
 type idAlloc struct {
 	tx   *gorm.DB
 	last map[string]int64 // table → the last id handed out
