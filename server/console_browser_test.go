@@ -392,6 +392,14 @@ func TestConsoleBrowser(t *testing.T) {
 	c.click(`[data-testid=replenish-result] .el-dialog__footer .el-button--primary`)
 	c.waitText(`[data-testid=po-table]`, "Draft")
 	c.waitVisible(`[data-testid=low-stock-bell]`) // the header says stock runs low
+	// The buyer rounds the proposal to 200 before approving it.
+	c.click(`[data-testid=po-edit]`)
+	c.waitText(`[data-testid=po-form] .el-dialog__header`, "Edit draft")
+	c.fill(`po-line-qty-0`, "200")
+	c.shot("purchase-order-edit")
+	c.click(`[data-testid=po-save]`)
+	c.waitGone(`[data-testid=po-form] .el-dialog__footer`)
+	c.waitText(`[data-testid=po-table]`, "Draft")
 	c.click(`[data-testid=po-approve]`)
 	c.waitText(`[data-testid=po-table]`, "Approved")
 	c.click(`[data-testid=po-send]`)

@@ -641,8 +641,18 @@ func TestOpenAPIResponses(t *testing.T) {
 	k.bad(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": num(t, sup.JSON["id"]), "lines": []map[string]any{}}, 400)
 	k.ok(owner, "POST", T+"/purchase-orders", map[string]any{"supplier_id": 999999, "lines": []map[string]any{{"sku_id": deskS, "qty": 1}}}, 404)
 	k.ok(owner, "GET", poURL, nil, 200)
+	// The draft is adjusted before approval: 12 at the supplier's price.
+	if r := k.ok(owner, "PATCH", poURL, map[string]any{"note": "rush", "lines": []map[string]any{{"sku_id": deskS, "qty": 12}}}, 200); r.JSON["note"] != "rush" ||
+		len(r.JSON["lines"].([]any)) != 1 || r.JSON["lines"].([]any)[0].(map[string]any)["qty"] != float64(12) {
+		t.Errorf("draft changed: %s", r.Body)
+	}
+	k.ok(owner, "PATCH", poURL, map[string]any{"exchange_rate": "nope"}, 400)
+	k.bad(owner, "PATCH", poURL, map[string]any{}, 400)
+	k.ok(owner, "PATCH", T+"/purchase-orders/999999", map[string]any{"note": "x"}, 404)
+	k.ok(owner, "PATCH", poURL, map[string]any{"lines": []map[string]any{{"sku_id": deskS, "qty": 10}}}, 200)
 	k.ok(owner, "POST", poURL+"/send", nil, 409)
 	k.ok(owner, "POST", poURL+"/approve", nil, 200)
+	k.ok(owner, "PATCH", poURL, map[string]any{"note": "too late"}, 409)
 	k.ok(owner, "POST", poURL+"/send", nil, 200)
 	if r := k.ok(owner, "POST", poURL+"/receipts", map[string]any{"lines": []map[string]any{{"sku_id": deskS, "qty": 4}}}, 201); r.JSON["order"].(map[string]any)["status"] != "partially_received" {
 		t.Errorf("partial receipt: %s", r.Body)

@@ -253,34 +253,8 @@ func (s *Service) createPO(ctx context.Context, in POInput, source string) (*Pur
 	if utf8.RuneCountInString(in.Note) > 500 {
 		f.Add("note", "too_long", "Max", 500)
 	}
-	switch {
-	case len(in.Lines) == 0:
-		f.Add("lines", "required")
-	case len(in.Lines) > MaxLines:
-		f.Add("lines", "too_many", "Max", MaxLines)
-	}
-	seen := map[int64]bool{}
-	for i, l := range in.Lines {
-		p := fmt.Sprintf("lines[%d]", i)
-		switch {
-		case l.SKUID <= 0:
-			f.Add(p+".sku_id", "required")
-		case seen[l.SKUID]:
-			f.Add(p+".sku_id", "duplicate")
-		default:
-			if goods, err := s.skus.GoodsSKU(ctx, l.SKUID); err != nil {
-				return nil, internal(err, "check sku")
-			} else if !goods {
-				f.Add(p+".sku_id", "not_found")
-			}
-		}
-		seen[l.SKUID] = true
-		if l.Qty <= 0 || l.Qty > MaxDelta {
-			f.Add(p+".qty", "out_of_range", "Min", 1, "Max", MaxDelta)
-		}
-		if l.UnitCost != nil && (*l.UnitCost < 0 || *l.UnitCost > MaxUnitCost) {
-			f.Add(p+".unit_cost", "out_of_range", "Min", 0, "Max", MaxUnitCost)
-		}
+	if err := s.checkLines(ctx, f, in.Lines); err != nil {
+		return nil, err
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -312,32 +286,12 @@ func (s *Service) createPO(ctx context.Context, in POInput, source string) (*Pur
 				return apperr.Invalid("exchange_rate", "invalid_rate")
 			}
 		}
-		prices := map[int64]int64{}
-		var terms []SupplierSKU
-		if err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Where("supplier_id = ?", sp.ID).Find(&terms).Error; err != nil {
-			return internal(err, "read supplier prices")
-		}
-		for _, r := range terms {
-			prices[r.SKUID] = r.UnitCost
-		}
 		now := s.nowUTC()
 		po = PurchaseOrder{TenantID: t.ID, SupplierID: sp.ID, WarehouseID: w.ID, Status: POStatusDraft, Currency: sp.Currency,
 			ExchangeRate: rate, Source: source, Note: in.Note, CreatedBy: actor.UserID(ctx), CreatedAt: now, UpdatedAt: now}
-		lf := apperr.Fields{}
-		for i, l := range in.Lines {
-			cost, ok := prices[l.SKUID]
-			if l.UnitCost != nil {
-				cost, ok = *l.UnitCost, true
-			}
-			if !ok {
-				lf.Add(fmt.Sprintf("lines[%d].sku_id", i), "no_supplier_price")
-			}
-			po.Lines = append(po.Lines, POLine{TenantID: t.ID, SKUID: l.SKUID, Qty: l.Qty, UnitCost: cost, Reason: l.Reason})
-		}
-		if err := lf.Err(); err != nil {
+		if po.Lines, err = s.priceLines(ctx, t.ID, *sp, in.Lines); err != nil {
 			return err
 		}
-		slices.SortFunc(po.Lines, func(a, b POLine) int { return int(a.SKUID - b.SKUID) })
 		if err := s.db.W(ctx).Omit("Lines").Create(&po).Error; err != nil {
 			return internal(err, "create purchase order")
 		}
@@ -354,6 +308,182 @@ func (s *Service) createPO(ctx context.Context, in POInput, source string) (*Pur
 		return nil, err
 	}
 	return &po, nil
+}
+
+// POPatch changes a draft purchase order: its exchange rate, its note, or
+// all its lines (nil: unchanged).
+type POPatch struct {
+	ExchangeRate *string        `json:"exchange_rate"`
+	Note         *string        `json:"note"`
+	Lines        *[]POLineInput `json:"lines"`
+}
+
+// UpdatePurchaseOrder changes a draft of the tenant in ctx before it is
+// approved (replenishment's proposals are drafts a buyer adjusts). New
+// lines replace the draft's, at their unit cost or the supplier's price; a
+// SKU that stays keeps the reason replenishment gave for it. Emits
+// purchase_order.updated. Staff with warehouse write.
+// Errors: invalid_input (nothing_to_change; exchange_rate: invalid_rate,
+// required when the supplier's currency is not the tenant's; note:
+// too_long; lines as CreatePurchaseOrder), not_found, conflict
+// po_not_editable (not a draft), internal.
+func (s *Service) UpdatePurchaseOrder(ctx context.Context, id int64, in POPatch) (*PurchaseOrder, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.ExchangeRate == nil && in.Note == nil && in.Lines == nil {
+		return nil, errNothingToChange
+	}
+	f := apperr.Fields{}
+	upd := map[string]any{}
+	if in.Note != nil {
+		note := strings.TrimSpace(*in.Note)
+		if utf8.RuneCountInString(note) > 500 {
+			f.Add("note", "too_long", "Max", 500)
+		}
+		upd["note"] = note
+	}
+	if in.Lines != nil {
+		if err := s.checkLines(ctx, f, *in.Lines); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	var po *PurchaseOrder
+	err = s.db.Tx(ctx, func(ctx context.Context) error {
+		if po, err = s.PurchaseOrder(ctx, id); err != nil {
+			return err
+		}
+		if po.Status != POStatusDraft {
+			e := apperr.Conflict("po_not_editable")
+			e.Args = map[string]any{"Status": po.Status}
+			return e
+		}
+		sp, err := s.Supplier(ctx, po.SupplierID)
+		if err != nil {
+			return err
+		}
+		if in.ExchangeRate != nil {
+			rate := strings.TrimSpace(*in.ExchangeRate)
+			switch {
+			case rate == "" && sp.Currency == t.DefaultCurrency:
+				rate = "1"
+			case rate == "":
+				return apperr.Invalid("exchange_rate", "required")
+			default:
+				if _, ok := parseRate(rate); !ok {
+					return apperr.Invalid("exchange_rate", "invalid_rate")
+				}
+			}
+			upd["exchange_rate"] = rate
+		}
+		upd["updated_at"] = s.nowUTC()
+		res := s.db.W(ctx).Model(&PurchaseOrder{}).Scopes(tenants.Scope(ctx)).Where("id = ? AND status = ?", id, POStatusDraft).Updates(upd)
+		if res.Error != nil {
+			return internal(res.Error, "update purchase order")
+		}
+		if res.RowsAffected != 1 {
+			return apperr.Conflict("po_not_editable")
+		}
+		if in.Lines != nil {
+			reasons := map[int64]string{}
+			for _, l := range po.Lines {
+				reasons[l.SKUID] = l.Reason
+			}
+			want := slices.Clone(*in.Lines)
+			for i := range want {
+				want[i].Reason = reasons[want[i].SKUID]
+			}
+			lines, err := s.priceLines(ctx, t.ID, *sp, want)
+			if err != nil {
+				return err
+			}
+			for i := range lines {
+				lines[i].POID = id
+			}
+			if err := s.db.W(ctx).Scopes(tenants.Scope(ctx)).Where("po_id = ?", id).Delete(&POLine{}).Error; err != nil {
+				return internal(err, "replace purchase order lines")
+			}
+			if err := s.db.W(ctx).Create(&lines).Error; err != nil {
+				return internal(err, "replace purchase order lines")
+			}
+		}
+		if po, err = s.PurchaseOrder(ctx, id); err != nil {
+			return err
+		}
+		return s.db.Emit(ctx, t.ID, "purchase_order.updated", po)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return po, nil
+}
+
+// checkLines adds to f what is wrong with purchase order lines.
+func (s *Service) checkLines(ctx context.Context, f apperr.Fields, lines []POLineInput) error {
+	switch {
+	case len(lines) == 0:
+		f.Add("lines", "required")
+	case len(lines) > MaxLines:
+		f.Add("lines", "too_many", "Max", MaxLines)
+	}
+	seen := map[int64]bool{}
+	for i, l := range lines {
+		p := fmt.Sprintf("lines[%d]", i)
+		switch {
+		case l.SKUID <= 0:
+			f.Add(p+".sku_id", "required")
+		case seen[l.SKUID]:
+			f.Add(p+".sku_id", "duplicate")
+		default:
+			if goods, err := s.skus.GoodsSKU(ctx, l.SKUID); err != nil {
+				return internal(err, "check sku")
+			} else if !goods {
+				f.Add(p+".sku_id", "not_found")
+			}
+		}
+		seen[l.SKUID] = true
+		if l.Qty <= 0 || l.Qty > MaxDelta {
+			f.Add(p+".qty", "out_of_range", "Min", 1, "Max", MaxDelta)
+		}
+		if l.UnitCost != nil && (*l.UnitCost < 0 || *l.UnitCost > MaxUnitCost) {
+			f.Add(p+".unit_cost", "out_of_range", "Min", 0, "Max", MaxUnitCost)
+		}
+	}
+	return nil
+}
+
+// priceLines turns line inputs into lines of supplier sp, at the input's
+// unit cost or else the supplier's price; in SKU order.
+func (s *Service) priceLines(ctx context.Context, tenantID int64, sp Supplier, in []POLineInput) ([]POLine, error) {
+	prices := map[int64]int64{}
+	var terms []SupplierSKU
+	if err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Where("supplier_id = ?", sp.ID).Find(&terms).Error; err != nil {
+		return nil, internal(err, "read supplier prices")
+	}
+	for _, r := range terms {
+		prices[r.SKUID] = r.UnitCost
+	}
+	var lines []POLine
+	lf := apperr.Fields{}
+	for i, l := range in {
+		cost, ok := prices[l.SKUID]
+		if l.UnitCost != nil {
+			cost, ok = *l.UnitCost, true
+		}
+		if !ok {
+			lf.Add(fmt.Sprintf("lines[%d].sku_id", i), "no_supplier_price")
+		}
+		lines = append(lines, POLine{TenantID: tenantID, SKUID: l.SKUID, Qty: l.Qty, UnitCost: cost, Reason: l.Reason})
+	}
+	if err := lf.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(lines, func(a, b POLine) int { return int(a.SKUID - b.SKUID) })
+	return lines, nil
 }
 
 func (po *PurchaseOrder) total() {

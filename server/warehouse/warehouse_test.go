@@ -1895,3 +1895,76 @@ func TestClosedWarehouseStockIsNotAvailable(t *testing.T) {
 		t.Fatalf("reserving 3 with EAST open again: %v", err)
 	}
 }
+
+// TestDraftPurchaseOrderEdits: a buyer adjusts replenishment's draft before
+// approving it; lines that stay keep why they were proposed; a bad edit
+// changes nothing; an approved order cannot change.
+func TestDraftPurchaseOrderEdits(t *testing.T) {
+	db, svc := setup(t)
+	ctx := tenants.WithTenant(staff(1), &tenants.Tenant{ID: 1, DefaultCurrency: "CNY"})
+	defaultWarehouse(t, svc, ctx)
+	sp, err := svc.CreateSupplier(ctx, warehouse.SupplierInput{Code: "PREF", Name: "Preferred", Currency: "CNY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetSupplierSKU(ctx, sp.ID, warehouse.SupplierSKUInput{SKUID: 101, UnitCost: 600})
+	if _, err := svc.SetReorderRule(ctx, warehouse.ReorderRuleInput{SKUID: 101, MinQty: 10, MaxQty: 40, PreferredSupplierID: &sp.ID}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := svc.Replenish(ctx)
+	if err != nil || len(run.Orders) != 1 {
+		t.Fatalf("run = %+v, %v", run, err)
+	}
+	id := run.Orders[0]
+	draft, _ := svc.PurchaseOrder(ctx, id)
+	why := draft.Lines[0].Reason
+	if why == "" || draft.Lines[0].Qty != 40 {
+		t.Fatalf("draft = %+v", draft)
+	}
+	c := func(n int64) *int64 { return &n }
+	note := "split with next week's"
+	lines := []warehouse.POLineInput{{SKUID: 102, Qty: 5, UnitCost: c(250)}, {SKUID: 101, Qty: 30}}
+	po, err := svc.UpdatePurchaseOrder(ctx, id, warehouse.POPatch{Note: &note, Lines: &lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if po.Note != note || len(po.Lines) != 2 || po.Lines[0].SKUID != 101 || po.Lines[0].Qty != 30 || po.Lines[0].UnitCost != 600 ||
+		po.Lines[0].Reason != why || po.Lines[1].SKUID != 102 || po.Lines[1].UnitCost != 250 || po.Lines[1].Reason != "" || po.Total != 30*600+5*250 {
+		t.Fatalf("edited = %+v", po)
+	}
+	// Bad edits: field errors, nothing changed.
+	bad := []warehouse.POLineInput{{SKUID: 101, Qty: 1}, {SKUID: 101, Qty: 0}}
+	_, err = svc.UpdatePurchaseOrder(ctx, id, warehouse.POPatch{Lines: &bad})
+	wantField(t, err, "lines[1].sku_id", "duplicate")
+	wantField(t, err, "lines[1].qty", "out_of_range")
+	noPrice := []warehouse.POLineInput{{SKUID: 103, Qty: 1}}
+	_, err = svc.UpdatePurchaseOrder(ctx, id, warehouse.POPatch{Note: c2("changed"), Lines: &noPrice})
+	wantField(t, err, "lines[0].sku_id", "no_supplier_price")
+	rate := "x"
+	_, err = svc.UpdatePurchaseOrder(ctx, id, warehouse.POPatch{ExchangeRate: &rate})
+	wantField(t, err, "exchange_rate", "invalid_rate")
+	if _, err := svc.UpdatePurchaseOrder(ctx, id, warehouse.POPatch{}); apperr.As(err).Code != "nothing_to_change" {
+		t.Fatalf("empty patch: %v", err)
+	}
+	if got, _ := svc.PurchaseOrder(ctx, id); got.Note != note || len(got.Lines) != 2 || got.Lines[0].Qty != 30 {
+		t.Fatalf("after refused edits = %+v", got)
+	}
+	if _, err := svc.UpdatePurchaseOrder(staff(1), 999999, warehouse.POPatch{Note: &note}); err == nil {
+		t.Fatal("another tenant's or a missing order changed")
+	}
+	// Approved: no more changes.
+	if _, err := svc.ApprovePurchaseOrder(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.UpdatePurchaseOrder(ctx, id, warehouse.POPatch{Note: &note}); apperr.As(err).Code != "po_not_editable" {
+		t.Fatalf("editing an approved order: %v", err)
+	}
+	if n := count(t, db, &store.OutboxEvent{}, "topic = ?", "purchase_order.updated"); n != 1 {
+		t.Fatalf("%d purchase_order.updated events, want 1", n)
+	}
+	if n := count(t, db, &warehouse.POLine{}, "1 = 1"); n != 2 {
+		t.Fatalf("%d purchase order lines, want 2", n)
+	}
+}
+
+func c2(s string) *string { return &s }

@@ -67,6 +67,7 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodGet, "/purchase-orders", "warehouse", "read", s.listPurchaseOrders)
 	s.tenant(fiber.MethodPost, "/purchase-orders", "warehouse", "write", s.createPurchaseOrder)
 	s.tenant(fiber.MethodGet, "/purchase-orders/:id", "warehouse", "read", stockByID(s, (*warehouse.Service).PurchaseOrder))
+	s.tenant(fiber.MethodPatch, "/purchase-orders/:id", "warehouse", "write", s.updatePurchaseOrder)
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/approve", "warehouse", "approve", stockByID(s, (*warehouse.Service).ApprovePurchaseOrder))
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/send", "warehouse", "write", stockByID(s, (*warehouse.Service).SendPurchaseOrder))
 	s.tenant(fiber.MethodPost, "/purchase-orders/:id/cancel", "warehouse", "write", stockByID(s, (*warehouse.Service).CancelPurchaseOrder))
@@ -732,6 +733,22 @@ func (s *Server) createPurchaseOrder(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(po)
+}
+
+func (s *Server) updatePurchaseOrder(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in warehouse.POPatch
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	po, err := s.Stock.UpdatePurchaseOrder(c.UserContext(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(po)
 }
 
 func (s *Server) receiveGoods(c *fiber.Ctx) error {

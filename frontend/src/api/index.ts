@@ -105,6 +105,8 @@ export const purchasing = {
   orders: (slug: string, q: PageQuery & { status?: POStatus; supplier_id?: number }) => api.get<Page<PurchaseOrder>>(t(slug) + '/purchase-orders', q as Query),
   createOrder: (slug: string, po: { supplier_id: number; warehouse_id?: number; exchange_rate?: string; note?: string; lines: { sku_id: number; qty: number; unit_cost?: number }[] }) =>
     api.post<PurchaseOrder>(t(slug) + '/purchase-orders', po),
+  updateOrder: (slug: string, id: number, po: { exchange_rate?: string; note?: string; lines?: { sku_id: number; qty: number; unit_cost?: number }[] }) =>
+    api.patch<PurchaseOrder>(t(slug) + '/purchase-orders/' + id, po),
   act: (slug: string, id: number, action: 'approve' | 'send' | 'cancel' | 'close') => api.post<PurchaseOrder>(t(slug) + '/purchase-orders/' + id + '/' + action),
   receive: (slug: string, id: number, lines: { sku_id: number; qty: number }[]) =>
     api.post<{ order: PurchaseOrder; lines: { sku_id: number; short: number; over: number }[] }>(t(slug) + '/purchase-orders/' + id + '/receipts', { lines }),

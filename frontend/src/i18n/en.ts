@@ -128,7 +128,7 @@ export default {
   },
   purchasing: {
     lowStock: 'Stock is running low: {n} purchase order(s) proposed by replenishment wait for approval.',
-    newOrder: 'New purchase order', saveDraft: 'Save draft', created: 'Draft PO{id} saved: approve it to order.',
+    newOrder: 'New purchase order', saveDraft: 'Save draft', created: 'Draft PO{id} saved: approve it to order.', updated: 'Draft PO{id} updated.', editTitle: 'Edit draft PO{id}',
     rate: 'Rate (per {from})', unitCostOptional: 'Unit cost',
     orders: 'Purchase orders', rules: 'Reorder rules', allStatuses: 'All purchase orders', empty: 'No purchase orders.',
     statuses: { draft: 'Draft', approved: 'Approved', sent: 'Sent', partially_received: 'Partly received', received: 'Received', closed: 'Closed', cancelled: 'Cancelled' },

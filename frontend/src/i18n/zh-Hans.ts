@@ -130,7 +130,7 @@ const zhHans: typeof en = {
   },
   purchasing: {
     lowStock: '库存偏低：补货已生成 {n} 张采购单草稿，等待审批。',
-    newOrder: '新建采购单', saveDraft: '保存草稿', created: '采购单草稿 PO{id} 已保存：审批后即可下单。',
+    newOrder: '新建采购单', saveDraft: '保存草稿', created: '采购单草稿 PO{id} 已保存：审批后即可下单。', updated: '采购单草稿 PO{id} 已更新。', editTitle: '编辑采购单草稿 PO{id}',
     rate: '汇率（每 {from}）', unitCostOptional: '单价',
     orders: '采购单', rules: '补货规则', allStatuses: '全部采购单', empty: '没有采购单。',
     statuses: { draft: '草稿', approved: '已审批', sent: '已发出', partially_received: '部分收货', received: '已收货', closed: '已关闭', cancelled: '已取消' },
