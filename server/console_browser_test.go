@@ -223,6 +223,24 @@ func TestConsoleBrowser(t *testing.T) {
 	c.waitText(`[data-testid=order-status]`, "Paid")
 	c.waitText(`[data-testid=order-timeline]`, "Paid")
 	c.shot("order-paid")
+	// Fulfilled, then the customer sends the keyboard back: a return into
+	// the default warehouse (no quantity first: refused on the form).
+	c.click(`[data-testid=order-fulfil]`)
+	c.waitText(`[data-testid=order-status]`, "Fulfilled")
+	c.click(`[data-testid=order-return]`)
+	c.waitVisible(`[data-testid=return-qty-0]`)
+	c.waitText(`[data-testid=return-warehouse]`, "MAIN")
+	c.click(`[data-testid=return-save]`)
+	c.waitText(`[data-testid=return-error]`, "Enter a quantity")
+	c.fill(`return-qty-0`, "1")
+	c.fill(`return-reason`, "Wrong switches")
+	c.shot("order-return-form")
+	c.click(`[data-testid=return-save]`)
+	c.waitGone(`[data-testid=return-form] .el-dialog__body`)
+	c.waitText(`[data-testid=order-returns]`, "Wrong switches")
+	c.waitText(`[data-testid=order-timeline]`, "Goods returned")
+	c.waitGone(`[data-testid=order-return]`) // nothing left to return
+	c.shot("order-returned")
 	c.press(kb.Escape)
 	c.waitGone(`[data-testid=order-confirm-payment]`)
 

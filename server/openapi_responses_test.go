@@ -839,6 +839,51 @@ func TestOpenAPIResponses(t *testing.T) {
 	k.ok(owner, "GET", T+"/orders/999999", nil, 404)
 	k.bad(owner, "GET", T+"/orders?status=shipped", nil, 400)
 
+	// The customer sends the desk of order A (completed) back; the plan
+	// line cannot be returned; order C (unpaid) takes no returns.
+	var deskLine, teamLine int64
+	for _, l := range k.ok(owner, "GET", fmt.Sprintf("%s/orders/%d", T, orderA), nil, 200).JSON["lines"].([]any) {
+		m := l.(map[string]any)
+		if m["kind"] == "goods" {
+			deskLine = num(t, m["id"])
+		} else {
+			teamLine = num(t, m["id"])
+		}
+	}
+	returns := fmt.Sprintf("%s/orders/%d/returns", T, orderA)
+	back := func(line, qty int64) map[string]any {
+		return map[string]any{"reason": "Damaged in transit", "lines": []map[string]any{{"line_id": line, "quantity": qty}}}
+	}
+	if r := k.ok(owner, "GET", returns, nil, 200); len(r.JSON["items"].([]any)) != 0 {
+		t.Errorf("returns before any: %s", r.Body)
+	}
+	if r := k.ok(owner, "POST", returns, back(teamLine, 1), 400); r.Field("lines[0].line_id") != "not_goods" {
+		t.Errorf("return of a plan line: %s", r.Body)
+	}
+	k.ok(owner, "POST", returns, map[string]any{"warehouse_id": 999999, "reason": "x", "lines": []map[string]any{{"line_id": deskLine, "quantity": 1}}}, 404)
+	k.ok(owner, "POST", fmt.Sprintf("%s/orders/%d/returns", T, orderC), back(deskLine, 1), 409) // order_not_returnable
+	k.ok(owner, "POST", T+"/orders/999999/returns", back(deskLine, 1), 404)
+	ret := k.ok(owner, "POST", returns, back(deskLine, 1), 201)
+	if sub(t, ret.JSON, "refund_due")["currency"] != "USD" || num(t, sub(t, ret.JSON, "subtotal")["amount"]) <= 0 || len(ret.JSON["lines"].([]any)) != 1 {
+		t.Errorf("return: %s", ret.Body)
+	}
+	if r := k.ok(owner, "POST", returns, back(deskLine, 1), 400); r.Field("lines[0].quantity") != "fully_returned" {
+		t.Errorf("a second return of the one desk: %s", r.Body)
+	}
+	k.bad(owner, "POST", returns, back(deskLine, 0), 400)
+	k.bad(owner, "POST", returns, map[string]any{"reason": "", "lines": []map[string]any{{"line_id": deskLine, "quantity": 1}}}, 400)
+	k.bad(owner, "POST", returns, map[string]any{"reason": "x", "lines": []map[string]any{{"line_id": deskLine, "quantity": 1, "sku_id": 1}}}, 400)
+	if r := k.ok(owner, "GET", returns, nil, 200); len(r.JSON["items"].([]any)) != 1 {
+		t.Errorf("returns: %s", r.Body)
+	}
+	for _, l := range k.ok(owner, "GET", fmt.Sprintf("%s/orders/%d", T, orderA), nil, 200).JSON["lines"].([]any) {
+		if m := l.(map[string]any); num(t, m["id"]) == deskLine && m["quantity_returned"] != float64(1) {
+			t.Errorf("staff order line after the return: %v", m)
+		}
+	}
+	k.ok(owner, "GET", T+"/orders/999999/returns", nil, 404)
+	k.bad(owner, "GET", T+"/orders/abc/returns", nil, 400)
+
 	// The console: the dashboard, and products out and in as CSV.
 	dash := k.ok(owner, "GET", T+"/analytics/dashboard?currency=usd", nil, 200)
 	if st := sub(t, dash.JSON, "store"); st["orders"] == float64(0) || sub(t, dash.JSON, "mall")["orders"] == float64(0) {

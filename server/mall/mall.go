@@ -32,6 +32,9 @@ type Stock interface {
 	Release(ctx context.Context, orderRef string) error
 	Commit(ctx context.Context, orderRef string) error
 	Adjust(ctx context.Context, in warehouse.Adjustment) (warehouse.StockLevel, error)
+	// Return books goods a customer sent back inside the caller's
+	// transaction, for the tenant in ctx.
+	Return(ctx context.Context, in warehouse.ReturnInput) (*warehouse.Returned, error)
 	// AvailableAll is a platform read for the catalog read model.
 	AvailableAll(ctx context.Context, skuIDs []int64) (map[int64]int64, error)
 }
@@ -220,7 +223,7 @@ func Migrations() []*store.Migration {
 			return tx.Exec(`INSERT INTO product_sales (product_id, tenant_id, units)
 				SELECT id, tenant_id, sales_count FROM products WHERE sales_count > 0`).Error
 		},
-	}}
+	}, returnsMigration()}
 }
 
 // CountSales adds the units of up to limit paid orders not yet counted to

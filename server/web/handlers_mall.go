@@ -51,6 +51,8 @@ func (s *Server) routesMall() {
 	s.tenant(fiber.MethodPost, "/orders/:id/fulfil", "mall", "write", s.fulfilOrder)
 	s.tenant(fiber.MethodPost, "/orders/:id/complete", "mall", "write", s.completeOrder)
 	s.tenant(fiber.MethodPost, "/orders/:id/confirm-payment", "finance", "write", s.confirmPayment)
+	s.tenant(fiber.MethodGet, "/orders/:id/returns", "mall", "read", s.orderReturns)
+	s.tenant(fiber.MethodPost, "/orders/:id/returns", "warehouse", "write", s.recordReturn) // the goods come back into stock
 	s.tenant(fiber.MethodGet, "/stock", "warehouse", "read", s.stockLevels)
 	s.tenant(fiber.MethodGet, "/warehouses", "warehouse", "read", s.warehouses)
 	s.tenant(fiber.MethodPost, "/warehouses", "warehouse", "write", s.createWarehouse)
@@ -517,7 +519,15 @@ func (s *Server) tenantOrders(c *fiber.Ctx) error {
 }
 
 func (s *Server) tenantOrder(c *fiber.Ctx) error {
-	return s.orderAction(c, s.Mall.TenantOrder)
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	o, err := s.Mall.StaffOrder(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
 }
 
 func (s *Server) staffCancelOrder(c *fiber.Ctx) error {

@@ -4,7 +4,7 @@
 // a browser and at / in the desktop app, and the API is at the same origin.
 import { Client, type Query } from './client'
 import type {
-  AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderView, Page, Permission,
+  AuditEntry, Dashboard, Handoff, ImportAccepted, ImportStatus, Me, MemberView, OrderReturn, OrderView, Page, ReturnInput, Permission,
   Policy, ProductInput, ProductView, Role, SignIn, StockLevel, StockMove, StockValuation, MoveKind, Transfer, Count, Supplier, SupplierInput, SupplierSKU, PurchaseOrder, POStatus, ReorderRule, Proposal, Warehouse, WarehouseInput, WarehousePatch, Module, Action, OrderStatus, ClientSource,
 } from './types'
 
@@ -67,6 +67,8 @@ export const orders = {
   get: (slug: string, id: number) => api.get<OrderView>(t(slug) + '/orders/' + id),
   act: (slug: string, id: number, action: 'cancel' | 'confirm-payment' | 'fulfil' | 'complete') =>
     api.post<OrderView>(t(slug) + '/orders/' + id + '/' + action),
+  returns: (slug: string, id: number) => api.get<{ items: OrderReturn[] }>(t(slug) + '/orders/' + id + '/returns'),
+  recordReturn: (slug: string, id: number, r: ReturnInput) => api.post<OrderReturn>(t(slug) + '/orders/' + id + '/returns', r),
 }
 
 export const stock = {

@@ -189,6 +189,41 @@ export interface LineView {
   quantity: number
   unit_price: Money
   amount: Money
+  /** Staff order detail only: the units customers sent back so far. */
+  quantity_returned?: number
+}
+
+export interface ReturnLine {
+  line_id: number
+  sku_id: number
+  name: string
+  quantity: number
+  unit_price: Money
+  amount: Money
+}
+
+/** Goods a customer sent back against a fulfilled or completed order. */
+export interface OrderReturn {
+  id: number
+  order_id: number
+  warehouse_id: number
+  reason: string
+  lines: ReturnLine[]
+  /** The goods at their order prices. */
+  subtotal: Money
+  /** Their share of the order's tax. */
+  tax: Money
+  /** subtotal + tax. */
+  refund_due: Money
+  actor_user_id: number
+  created_at: string
+}
+
+export interface ReturnInput {
+  /** 0 or absent: the default warehouse. */
+  warehouse_id?: number
+  reason: string
+  lines: { line_id: number; quantity: number }[]
 }
 
 export interface OrderView {

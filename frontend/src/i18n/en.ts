@@ -79,8 +79,14 @@ export default {
     cancelConfirm: 'Cancel order {number}? Its reserved stock is released.',
     confirmPaymentConfirm: 'Confirm that the bank transfer of {total} for order {number} has arrived?',
     done: { cancel: 'Order {number} cancelled.', 'confirm-payment': 'Payment of {number} confirmed.', fulfil: 'Order {number} fulfilled.', complete: 'Order {number} completed.' },
-    event: { created: 'Order placed', transferPending: 'Bank transfer awaiting confirmation', paid: 'Paid', fulfilled: 'Fulfilled', completed: 'Completed', cancelled: 'Cancelled', expires: 'Expires unless paid' },
+    event: { created: 'Order placed', transferPending: 'Bank transfer awaiting confirmation', paid: 'Paid', fulfilled: 'Fulfilled', completed: 'Completed', cancelled: 'Cancelled', expires: 'Expires unless paid', returned: 'Goods returned' },
     reason: { shopper: 'by the shopper', staff: 'by staff', expired: 'not paid in time', subscription_cancelled: 'subscription cancelled' },
+    returns: {
+      title: 'Returns', record: 'Record return', save: 'Record return', date: 'Date', warehouse: 'Back into warehouse', warehouseShort: 'Warehouse', reason: 'Reason',
+      reasonHint: 'e.g. damaged in transit', refundDue: 'Refund due', returned: 'Returned', sold: 'Sold', quantity: 'Returning now',
+      hint: 'Enter how many units of each line came back. They go back into stock at their average cost; the refund due (goods plus their share of the tax, no shipping) goes to finance.',
+      nothing: 'Enter a quantity for at least one line.', recorded: 'Return of order {number} recorded: {refund} refund due.',
+    },
   },
   stock: {
     warehouse: 'Warehouse', allWarehouses: 'All warehouses', allProducts: 'All products', onHand: 'On hand', reserved: 'Reserved',

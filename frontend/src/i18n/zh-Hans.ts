@@ -81,8 +81,14 @@ const zhHans: typeof en = {
     cancelConfirm: '确定取消订单 {number}？其预留库存将被释放。',
     confirmPaymentConfirm: '确认订单 {number} 的 {total} 银行转账已到账？',
     done: { cancel: '订单 {number} 已取消。', 'confirm-payment': '订单 {number} 已确认收款。', fulfil: '订单 {number} 已发货。', complete: '订单 {number} 已完成。' },
-    event: { created: '下单', transferPending: '银行转账待确认', paid: '已付款', fulfilled: '已发货', completed: '已完成', cancelled: '已取消', expires: '未付款将自动取消' },
+    event: { created: '下单', transferPending: '银行转账待确认', paid: '已付款', fulfilled: '已发货', completed: '已完成', cancelled: '已取消', expires: '未付款将自动取消', returned: '已退货' },
     reason: { shopper: '顾客取消', staff: '员工取消', expired: '超时未付款', subscription_cancelled: '订阅已取消' },
+    returns: {
+      title: '退货', record: '登记退货', save: '登记退货', date: '日期', warehouse: '退回仓库', warehouseShort: '仓库', reason: '原因',
+      reasonHint: '例如：运输途中损坏', refundDue: '应退金额', returned: '已退', sold: '已售', quantity: '本次退回',
+      hint: '填写每条明细退回的数量。货物按平均成本重新入库；应退金额（商品及其分摊的税费，不含运费）将转交财务。',
+      nothing: '请至少为一条明细填写数量。', recorded: '订单 {number} 的退货已登记：应退 {refund}。',
+    },
   },
   stock: {
     warehouse: '仓库', allWarehouses: '全部仓库', allProducts: '全部商品', onHand: '在库', reserved: '已预留',
