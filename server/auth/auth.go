@@ -15,7 +15,6 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -23,6 +22,7 @@ import (
 
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
+	"saasmall/server/cache"
 	"saasmall/server/store"
 )
 
@@ -78,8 +78,8 @@ type Service struct {
 	hash      *hasher
 	byAccount *limiter
 	byIP      *limiter
-	dummy     string // a hash to verify against for unknown emails (same timing)
-	sessions  sessionCache
+	dummy     string                         // a hash to verify against for unknown emails (same timing)
+	sessions  *cache.TTL[string, sessionRow] // by token digest
 }
 
 // New returns the auth service.
@@ -88,6 +88,7 @@ func New(db *store.DB, cfg Config) *Service {
 	s := &Service{db: db, cfg: cfg, hash: newHasher(defaultParams),
 		byAccount: newLimiter(cfg.AccountEvery, cfg.AccountBurst, cfg.Now),
 		byIP:      newLimiter(cfg.IPEvery, cfg.IPBurst, cfg.Now),
+		sessions:  cache.NewTTL[string, sessionRow](sessionsTTL, 100_000),
 	}
 	s.dummy, _ = s.hash.Hash(context.Background(), "not-a-real-password")
 	return s
@@ -391,8 +392,8 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 	key := digest(tok)
 	// The generation is taken before the session is read (from the cache
 	// or the database): a revocation after it makes both puts below no-ops.
-	gen := s.sessions.generation()
-	row, ok := s.sessions.get(key)
+	gen := s.sessions.Generation()
+	row, ok := s.sessions.Get(key)
 	if !ok {
 		err := s.db.R(ctx).Table("sessions").
 			Select("sessions.*, users.email, users.name, users.locale, users.platform_operator").
@@ -404,7 +405,7 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 		if err != nil {
 			return nil, apperr.Internal(err)
 		}
-		s.sessions.put(key, row, gen)
+		s.sessions.Put(key, row, gen)
 	}
 	sess := row.Session
 	now := s.cfg.Now()
@@ -420,7 +421,7 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Current, error
 			return nil, apperr.Internal(err)
 		}
 		row.Session = sess
-		s.sessions.put(key, row, gen)
+		s.sessions.Put(key, row, gen)
 	}
 	a := &actor.Actor{UserID: sess.UserID, SessionID: sess.ID, Email: row.Email, Name: row.Name, Locale: row.Locale,
 		PlatformOperator: row.PlatformOperator, ClientSource: actor.ClientSource(sess.ClientSource)}
@@ -438,58 +439,9 @@ type sessionRow struct {
 
 // sessionsTTL is how long a session read is reused. Every request
 // authenticates, so the read is kept briefly: a revocation or profile
-// change made through this process is seen at once (forget), one made by
-// another process (PostgreSQL scale-out) within sessionsTTL.
+// change made through this process is seen at once (ForgetAll), one made
+// by another process (PostgreSQL scale-out) within sessionsTTL.
 const sessionsTTL = 2 * time.Second
-
-// sessionCache keeps recently read sessions by token digest.
-type sessionCache struct {
-	mu  sync.Mutex
-	gen uint64 // raised by forget: a read begun before it is not kept
-	m   map[string]cachedSession
-}
-
-type cachedSession struct {
-	row   sessionRow
-	until time.Time
-}
-
-func (c *sessionCache) get(key string) (sessionRow, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || time.Now().After(e.until) {
-		return sessionRow{}, false
-	}
-	return e.row, true
-}
-
-func (c *sessionCache) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-func (c *sessionCache) put(key string, row sessionRow, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if c.m == nil || len(c.m) >= 100_000 {
-		c.m = map[string]cachedSession{} // bounded: start again rather than grow
-	}
-	c.m[key] = cachedSession{row: row, until: time.Now().Add(sessionsTTL)}
-}
-
-// forget drops every kept session; call it after sessions are revoked or
-// an account changes (rare next to reads).
-func (c *sessionCache) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.m)
-}
 
 // CheckCSRF reports whether got is the session's CSRF token.
 func CheckCSRF(sess *Session, got string) bool {
@@ -506,7 +458,7 @@ func (s *Service) Logout(ctx context.Context) error {
 }
 
 func (s *Service) revoke(ctx context.Context, userID, sessionID int64) error {
-	defer s.sessions.forget()
+	defer s.sessions.ForgetAll()
 	now := s.cfg.Now()
 	res := s.db.W(ctx).Model(&Session{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", sessionID, userID).Update("revoked_at", now)
 	if res.Error != nil {
@@ -588,7 +540,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput, m 
 		return nil, apperr.Internal(err)
 	}
 	var out *SignIn
-	defer s.sessions.forget()
+	defer s.sessions.ForgetAll()
 	err = s.db.Tx(ctx, func(ctx context.Context) error {
 		now := s.cfg.Now()
 		if err := s.db.W(ctx).Model(&User{}).Where("id = ?", u.ID).
@@ -640,7 +592,7 @@ func (s *Service) UpdateProfile(ctx context.Context, in ProfileInput) (*User, er
 		return nil, err
 	}
 	err := s.db.W(ctx).Model(&User{}).Where("id = ?", a.UserID).Updates(upd).Error
-	s.sessions.forget()
+	s.sessions.ForgetAll()
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}

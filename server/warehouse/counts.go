@@ -362,16 +362,7 @@ func (s *Service) CancelCount(ctx context.Context, id int64) (*Count, error) {
 // Count returns one count sheet of the tenant in ctx with its lines in SKU
 // order. Staff with warehouse read. Errors: not_found, internal.
 func (s *Service) Count(ctx context.Context, id int64) (*Count, error) {
-	if _, err := tenantOf(ctx); err != nil {
-		return nil, err
-	}
-	var c Count
-	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&c).Error
-	if err != nil {
-		return nil, store.Error(err, "count")
-	}
-	c.utc()
-	return &c, nil
+	return document(ctx, s, id, "count", (*Count).utc)
 }
 
 func (c *Count) utc() {

@@ -73,3 +73,41 @@ func internal(err error, what string) error {
 	}
 	return apperr.Internal(fmt.Errorf("warehouse: %s: %w", what, err))
 }
+
+// checkSKULines adds to f what is wrong with a document's n lines of SKUs
+// and quantities: none or more than MaxLines, a SKU missing or given twice,
+// a quantity outside 1..MaxDelta. line gives line i's SKU and quantity;
+// more, when not nil, checks the rest of line i (p is its field prefix,
+// "lines[i]"; fresh when its SKU is set and not seen before).
+func checkSKULines(f apperr.Fields, n int, line func(i int) (sku, qty int64), more func(i int, p string, fresh bool) error) error {
+	switch {
+	case n == 0:
+		f.Add("lines", "required")
+	case n > MaxLines:
+		f.Add("lines", "too_many", "Max", MaxLines)
+	}
+	seen := make(map[int64]bool, min(n, MaxLines))
+	for i := range min(n, MaxLines) {
+		sku, qty := line(i)
+		p := fmt.Sprintf("lines[%d]", i)
+		fresh := false
+		switch {
+		case sku <= 0:
+			f.Add(p+".sku_id", "required")
+		case seen[sku]:
+			f.Add(p+".sku_id", "duplicate")
+		default:
+			fresh = true
+		}
+		seen[sku] = true
+		if qty <= 0 || qty > MaxDelta {
+			f.Add(p+".qty", "out_of_range", "Min", 1, "Max", MaxDelta)
+		}
+		if more != nil {
+			if err := more(i, p, fresh); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

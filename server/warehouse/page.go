@@ -1,9 +1,12 @@
 package warehouse
 
 import (
+	"context"
+
 	"gorm.io/gorm"
 
 	"saasmall/server/store"
+	"saasmall/tenants"
 )
 
 // linesBySKU preloads a document's lines in SKU order.
@@ -33,4 +36,19 @@ func listPage[T any](base func() *gorm.DB, order string, p store.PageRequest, wi
 		}
 	}
 	return store.NewPage(items, total, p), nil
+}
+
+// document returns one document (count sheet, transfer, purchase order) of
+// the tenant in ctx with its lines in SKU order, its times in UTC.
+// Errors: not_found (what), no_tenant_in_context, internal.
+func document[T any](ctx context.Context, s *Service, id int64, what string, utc func(*T)) (*T, error) {
+	if _, err := tenantOf(ctx); err != nil {
+		return nil, err
+	}
+	var d T
+	if err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&d).Error; err != nil {
+		return nil, store.Error(err, what)
+	}
+	utc(&d)
+	return &d, nil
 }

@@ -180,6 +180,23 @@ func parseRate(s string) (*big.Rat, bool) {
 	return r, true
 }
 
+// poRate checks a purchase order's exchange rate from the supplier's
+// currency into the tenant's: "" means 1 when they are the same and is
+// required otherwise.
+func poRate(raw, supplierCurrency, tenantCurrency string) (string, error) {
+	rate := strings.TrimSpace(raw)
+	switch {
+	case rate == "" && supplierCurrency == tenantCurrency:
+		return "1", nil
+	case rate == "":
+		return "", apperr.Invalid("exchange_rate", "required")
+	}
+	if _, ok := parseRate(rate); !ok {
+		return "", apperr.Invalid("exchange_rate", "invalid_rate")
+	}
+	return rate, nil
+}
+
 func minorDigits(code string) int {
 	u, err := currency.ParseISO(code)
 	if err != nil {
@@ -275,16 +292,9 @@ func (s *Service) createPO(ctx context.Context, in POInput, source string) (*Pur
 		if w.Status != WarehouseActive {
 			return apperr.Invalid("warehouse_id", "warehouse_closed")
 		}
-		rate := strings.TrimSpace(in.ExchangeRate)
-		switch {
-		case rate == "" && sp.Currency == t.DefaultCurrency:
-			rate = "1"
-		case rate == "":
-			return apperr.Invalid("exchange_rate", "required")
-		default:
-			if _, ok := parseRate(rate); !ok {
-				return apperr.Invalid("exchange_rate", "invalid_rate")
-			}
+		rate, err := poRate(in.ExchangeRate, sp.Currency, t.DefaultCurrency)
+		if err != nil {
+			return err
 		}
 		now := s.nowUTC()
 		po = PurchaseOrder{TenantID: t.ID, SupplierID: sp.ID, WarehouseID: w.ID, Status: POStatusDraft, Currency: sp.Currency,
@@ -367,16 +377,9 @@ func (s *Service) UpdatePurchaseOrder(ctx context.Context, id int64, in POPatch)
 			return err
 		}
 		if in.ExchangeRate != nil {
-			rate := strings.TrimSpace(*in.ExchangeRate)
-			switch {
-			case rate == "" && sp.Currency == t.DefaultCurrency:
-				rate = "1"
-			case rate == "":
-				return apperr.Invalid("exchange_rate", "required")
-			default:
-				if _, ok := parseRate(rate); !ok {
-					return apperr.Invalid("exchange_rate", "invalid_rate")
-				}
+			rate, err := poRate(*in.ExchangeRate, sp.Currency, t.DefaultCurrency)
+			if err != nil {
+				return err
 			}
 			upd["exchange_rate"] = rate
 		}
@@ -424,36 +427,20 @@ func (s *Service) UpdatePurchaseOrder(ctx context.Context, id int64, in POPatch)
 
 // checkLines adds to f what is wrong with purchase order lines.
 func (s *Service) checkLines(ctx context.Context, f apperr.Fields, lines []POLineInput) error {
-	switch {
-	case len(lines) == 0:
-		f.Add("lines", "required")
-	case len(lines) > MaxLines:
-		f.Add("lines", "too_many", "Max", MaxLines)
-	}
-	seen := map[int64]bool{}
-	for i, l := range lines {
-		p := fmt.Sprintf("lines[%d]", i)
-		switch {
-		case l.SKUID <= 0:
-			f.Add(p+".sku_id", "required")
-		case seen[l.SKUID]:
-			f.Add(p+".sku_id", "duplicate")
-		default:
-			if goods, err := s.skus.GoodsSKU(ctx, l.SKUID); err != nil {
-				return internal(err, "check sku")
-			} else if !goods {
-				f.Add(p+".sku_id", "not_found")
+	return checkSKULines(f, len(lines), func(i int) (int64, int64) { return lines[i].SKUID, lines[i].Qty },
+		func(i int, p string, fresh bool) error {
+			if fresh {
+				if goods, err := s.skus.GoodsSKU(ctx, lines[i].SKUID); err != nil {
+					return internal(err, "check sku")
+				} else if !goods {
+					f.Add(p+".sku_id", "not_found")
+				}
 			}
-		}
-		seen[l.SKUID] = true
-		if l.Qty <= 0 || l.Qty > MaxDelta {
-			f.Add(p+".qty", "out_of_range", "Min", 1, "Max", MaxDelta)
-		}
-		if l.UnitCost != nil && (*l.UnitCost < 0 || *l.UnitCost > MaxUnitCost) {
-			f.Add(p+".unit_cost", "out_of_range", "Min", 0, "Max", MaxUnitCost)
-		}
-	}
-	return nil
+			if c := lines[i].UnitCost; c != nil && (*c < 0 || *c > MaxUnitCost) {
+				f.Add(p+".unit_cost", "out_of_range", "Min", 0, "Max", MaxUnitCost)
+			}
+			return nil
+		})
 }
 
 // priceLines turns line inputs into lines of supplier sp, at the input's
@@ -506,16 +493,7 @@ func (po *PurchaseOrder) utc() {
 // PurchaseOrder returns one purchase order of the tenant in ctx with its
 // lines in SKU order. Staff with warehouse read. Errors: not_found.
 func (s *Service) PurchaseOrder(ctx context.Context, id int64) (*PurchaseOrder, error) {
-	if _, err := tenantOf(ctx); err != nil {
-		return nil, err
-	}
-	var po PurchaseOrder
-	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&po).Error
-	if err != nil {
-		return nil, store.Error(err, "purchase order")
-	}
-	po.utc()
-	return &po, nil
+	return document(ctx, s, id, "purchase order", (*PurchaseOrder).utc)
 }
 
 // POQuery selects purchase orders, newest first.

@@ -48,26 +48,7 @@ func (in *ReturnInput) validate() error {
 	case len(in.Ref) > MaxOrderRefLen:
 		f.Add("ref", "too_long", "Max", MaxOrderRefLen)
 	}
-	switch {
-	case len(in.Lines) == 0:
-		f.Add("lines", "required")
-	case len(in.Lines) > MaxLines:
-		f.Add("lines", "too_many", "Max", MaxLines)
-	}
-	seen := make(map[int64]bool, len(in.Lines))
-	for i, l := range in.Lines {
-		p := fmt.Sprintf("lines[%d]", i)
-		switch {
-		case l.SKUID <= 0:
-			f.Add(p+".sku_id", "required")
-		case seen[l.SKUID]:
-			f.Add(p+".sku_id", "duplicate")
-		}
-		seen[l.SKUID] = true
-		if l.Qty <= 0 || l.Qty > MaxDelta {
-			f.Add(p+".qty", "out_of_range", "Min", 1, "Max", MaxDelta)
-		}
-	}
+	_ = checkSKULines(f, len(in.Lines), func(i int) (int64, int64) { return in.Lines[i].SKUID, in.Lines[i].Qty }, nil)
 	return f.Err()
 }
 

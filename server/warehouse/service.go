@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +15,7 @@ import (
 
 	"saasmall/server/actor"
 	"saasmall/server/apperr"
+	"saasmall/server/cache"
 	"saasmall/server/store"
 	"saasmall/tenants"
 )
@@ -41,12 +41,12 @@ type Service struct {
 	db    *store.DB
 	skus  SKUChecker
 	now   func() time.Time
-	sites siteCache
+	sites *cache.TTL[int64, []site] // active warehouses by tenant
 }
 
 // New returns the warehouse service. skus is required by Adjust.
 func New(db *store.DB, skus SKUChecker) *Service {
-	return &Service{db: db, skus: skus, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{db: db, skus: skus, now: func() time.Time { return time.Now().UTC() }, sites: cache.NewTTL[int64, []site](sitesTTL, 10_000)}
 }
 
 // Limits of the inputs.
@@ -101,7 +101,7 @@ func (s *Service) CreateDefault(ctx context.Context, t *tenants.Tenant) error {
 		return apperr.Forbidden()
 	}
 	ctx = tenants.WithTenant(ctx, t)
-	defer s.sites.forget(t.ID)
+	defer s.sites.Forget(t.ID)
 	return s.db.Tx(ctx, func(ctx context.Context) error {
 		var n int64
 		if err := s.db.W(ctx).Model(&Warehouse{}).Scopes(tenants.Scope(ctx)).Where("is_default = ?", true).Count(&n).Error; err != nil {
@@ -185,71 +185,20 @@ func (s *Service) activeSites(ctx context.Context) ([]site, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ws, ok := s.sites.get(t.ID); ok {
+	if ws, ok := s.sites.Get(t.ID); ok {
 		return ws, nil
 	}
-	gen := s.sites.generation()
+	gen := s.sites.Generation()
 	var ws []site
 	if err := s.db.R(ctx).Model(&Warehouse{}).Scopes(tenants.Scope(ctx)).Where("status = ?", WarehouseActive).
 		Order("is_default DESC, id").Select("id", "country", "is_default").Scan(&ws).Error; err != nil {
 		return nil, internal(err, "list warehouses")
 	}
-	s.sites.put(t.ID, ws, gen)
+	s.sites.Put(t.ID, ws, gen)
 	return ws, nil
 }
 
 const sitesTTL = 2 * time.Second
-
-// siteCache holds each tenant's active warehouses for sitesTTL.
-type siteCache struct {
-	mu  sync.Mutex
-	gen uint64 // raised by forget: a read begun before it is not kept
-	m   map[int64]siteEntry
-}
-
-type siteEntry struct {
-	sites []site
-	until time.Time
-}
-
-func (c *siteCache) get(tenantID int64) ([]site, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[tenantID]
-	if !ok || time.Now().After(e.until) {
-		return nil, false
-	}
-	return e.sites, true
-}
-
-func (c *siteCache) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-// put keeps sites read when the cache was at generation gen, unless a
-// change was forgotten since (the read may predate it).
-func (c *siteCache) put(tenantID int64, sites []site, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	if c.m == nil {
-		c.m = map[int64]siteEntry{}
-	}
-	c.m[tenantID] = siteEntry{sites: sites, until: time.Now().Add(sitesTTL)}
-}
-
-// forget drops a tenant's warehouses; call it after a change to them
-// commits (or fails).
-func (c *siteCache) forget(tenantID int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	delete(c.m, tenantID)
-}
 
 // StockQuery selects stock levels: optionally only some SKUs and one
 // warehouse, one page at a time.

@@ -111,29 +111,7 @@ func (in *TransferInput) validate() error {
 	} else if in.ToWarehouseID == in.FromWarehouseID {
 		f.Add("to_warehouse_id", "same_warehouse")
 	}
-	switch {
-	case len(in.Lines) == 0:
-		f.Add("lines", "required")
-	case len(in.Lines) > MaxLines:
-		f.Add("lines", "too_many", "Max", MaxLines)
-	}
-	seen := map[int64]bool{}
-	for i, l := range in.Lines {
-		if i >= MaxLines {
-			break
-		}
-		p := fmt.Sprintf("lines[%d]", i)
-		switch {
-		case l.SKUID <= 0:
-			f.Add(p+".sku_id", "required")
-		case seen[l.SKUID]:
-			f.Add(p+".sku_id", "duplicate")
-		}
-		seen[l.SKUID] = true
-		if l.Qty <= 0 || l.Qty > MaxDelta {
-			f.Add(p+".qty", "out_of_range", "Min", 1, "Max", MaxDelta)
-		}
-	}
+	_ = checkSKULines(f, len(in.Lines), func(i int) (int64, int64) { return in.Lines[i].SKUID, in.Lines[i].Qty }, nil)
 	if utf8.RuneCountInString(in.Note) > 500 {
 		f.Add("note", "too_long", "Max", 500)
 	}
@@ -282,16 +260,7 @@ func (s *Service) endTransfer(ctx context.Context, id int64, to string) (*Transf
 // Transfer returns one transfer of the tenant in ctx with its lines (in SKU
 // order). Staff with warehouse read. Errors: not_found, internal.
 func (s *Service) Transfer(ctx context.Context, id int64) (*Transfer, error) {
-	if _, err := tenantOf(ctx); err != nil {
-		return nil, err
-	}
-	var tr Transfer
-	err := s.db.R(ctx).Scopes(tenants.Scope(ctx)).Preload("Lines", linesBySKU).Where("id = ?", id).Take(&tr).Error
-	if err != nil {
-		return nil, store.Error(err, "transfer")
-	}
-	tr.utc()
-	return &tr, nil
+	return document(ctx, s, id, "transfer", (*Transfer).utc)
 }
 
 func (tr *Transfer) utc() {

@@ -106,7 +106,7 @@ func (s *Service) CreateWarehouse(ctx context.Context, in WarehouseInput) (Wareh
 		}
 		return s.db.Emit(ctx, t.ID, "warehouse.created", w)
 	})
-	s.sites.forget(t.ID)
+	s.sites.Forget(t.ID)
 	if err != nil {
 		return Warehouse{}, err
 	}
@@ -184,7 +184,7 @@ func (s *Service) UpdateWarehouse(ctx context.Context, id int64, in WarehousePat
 		return Warehouse{}, apperr.NotFound("warehouse")
 	}
 	var w Warehouse
-	defer s.sites.forget(t.ID)
+	defer s.sites.Forget(t.ID)
 	err = s.db.Tx(ctx, func(ctx context.Context) error {
 		old, err := s.warehouse(ctx, id)
 		if err != nil {
